@@ -1,0 +1,141 @@
+/**
+ * @module channel: one chat channel, its roster and its broadcasts.
+ *
+ * All joins, leaves and messages of a channel pass through this one actor's
+ * mailbox, which is what gives every member the same order of events.
+ */
+import { assign, enqueueActions, sendParent, sendTo, setup, type AnyActorRef } from 'xstate';
+import { broadcast, unicast } from './broadcast.js';
+import { usersFrame, type RequestId } from './frames.js';
+import type { Member } from './member.js';
+
+export interface ChannelInput {
+  /** The canonical name, `#` plus the lower-cased name. */
+  name: string;
+}
+
+export interface ChannelContext {
+  name: string;
+  /**
+   * Members by connection id. Mutated in place: a roster can hold thousands of
+   * members, and copying it on every join would make joining quadratic.
+   */
+  members: Map<string, Member>;
+  /** How many joins this channel has taken; the server compares it before stopping an empty channel. */
+  joins: number;
+}
+
+export type ChannelEvent =
+  | { type: 'channel.join'; member: Member }
+  /** `disconnected`: the member's socket is gone, so only the others hear of it. */
+  | { type: 'channel.leave'; id: string; disconnected: boolean }
+  | { type: 'channel.say'; id: string; message: string }
+  | { type: 'channel.list'; socket: AnyActorRef; requestId?: RequestId };
+
+/** Sent to the parent when the last member has left. */
+export interface ChannelEmptyEvent {
+  type: 'channel.empty';
+  channel: string;
+  ref: AnyActorRef;
+  joins: number;
+}
+
+/** Sent to a session once its join has taken effect. */
+export interface ChannelJoinedEvent {
+  type: 'channel.joined';
+  channel: string;
+  ref: AnyActorRef;
+}
+
+function sockets(members: Map<string, Member>): Iterable<AnyActorRef> {
+  return Array.from(members.values(), (member) => member.socket);
+}
+
+export const channelMachine = setup({
+  types: {
+    context: {} as ChannelContext,
+    input: {} as ChannelInput,
+    events: {} as ChannelEvent,
+  },
+  actions: {
+    addMember: assign(({ context, event }) => {
+      if (event.type !== 'channel.join') return {};
+      context.members.set(event.member.id, event.member);
+      return { joins: context.joins + 1 };
+    }),
+    announceJoin: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'channel.join') return;
+      broadcast(enqueue, sockets(context.members), { type: 4, channel: context.name, user: event.member.nick });
+    }),
+    confirmJoin: sendTo(
+      ({ event }) => (event as Extract<ChannelEvent, { type: 'channel.join' }>).member.session,
+      ({ context, self }): ChannelJoinedEvent => ({ type: 'channel.joined', channel: context.name, ref: self }),
+    ),
+    /**
+     * A member who asked to leave hears its own leave frame and nothing after
+     * it; one whose socket dropped is removed first, so only the others hear.
+     */
+    removeMember: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'channel.leave') return;
+      const member = context.members.get(event.id);
+      if (!member) return;
+      const frame = { type: 5, channel: context.name, user: member.nick } as const;
+      if (!event.disconnected) broadcast(enqueue, sockets(context.members), frame);
+      context.members.delete(event.id);
+      if (event.disconnected) broadcast(enqueue, sockets(context.members), frame);
+    }),
+    relayMessage: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'channel.say') return;
+      const sender = context.members.get(event.id);
+      if (!sender) return;
+      broadcast(enqueue, sockets(context.members), {
+        type: 0,
+        dest: context.name,
+        message: event.message,
+        user: sender.nick,
+      });
+    }),
+    answerList: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'channel.list') return;
+      const nicks = Array.from(context.members.values(), (member) => member.nick);
+      unicast(enqueue, event.socket, usersFrame(nicks, context.name, event.requestId));
+    }),
+    reportEmpty: sendParent(
+      ({ context, self }): ChannelEmptyEvent => ({
+        type: 'channel.empty',
+        channel: context.name,
+        ref: self,
+        joins: context.joins,
+      }),
+    ),
+  },
+  guards: {
+    isEmpty: ({ context }) => context.members.size === 0,
+  },
+}).createMachine({
+  id: 'channel',
+  context: ({ input }) => ({ name: input.name, members: new Map(), joins: 0 }),
+  initial: 'opening',
+  on: {
+    'channel.list': { actions: 'answerList' },
+  },
+  states: {
+    /** Spawned for a first join that is on its way. */
+    opening: {
+      on: { 'channel.join': { target: 'occupied', actions: ['addMember', 'announceJoin', 'confirmJoin'] } },
+    },
+    occupied: {
+      on: {
+        'channel.join': { actions: ['addMember', 'announceJoin', 'confirmJoin'] },
+        'channel.say': { actions: 'relayMessage' },
+        'channel.leave': { actions: 'removeMember' },
+      },
+      always: { guard: 'isEmpty', target: 'vacant' },
+    },
+    /** Waiting for the server to stop it; a join that raced the stop reopens it. */
+    vacant: {
+      entry: 'reportEmpty',
+      on: { 'channel.join': { target: 'occupied', actions: ['addMember', 'announceJoin', 'confirmJoin'] } },
+    },
+  },
+});

@@ -1,0 +1,77 @@
+/**
+ * @module frames: the frames the server sends to clients, and their encoding.
+ *
+ * Machines build these plain objects and encode each one exactly once; the
+ * string is what travels between actors, so a broadcast to a thousand members
+ * costs one `JSON.stringify`, not a thousand.
+ */
+
+/** A request id echoed on errors and list answers, as the client sent it. */
+export type RequestId = string | number;
+
+export const ErrorCodes = [
+  'bad_json',
+  'bad_request',
+  'unknown_type',
+  'invalid_nick',
+  'nick_taken',
+  'invalid_channel',
+  'invalid_message',
+  'not_member',
+  'already_member',
+  'already_logged_in',
+  'not_supported',
+] as const;
+
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+/** The default human-readable text for each error code: what went wrong and what to do. */
+export const errorMessages: Record<ErrorCode, string> = {
+  bad_json: 'The frame is not a JSON object. Send one JSON object per text frame.',
+  bad_request: 'The frame is missing a field or has one of the wrong type. See docs/protocol.md.',
+  unknown_type: 'Unknown frame type. Use 0 (message), 2 (login), 3 (logout), 4 (join), 5 (leave) or 6 (list users).',
+  invalid_nick: 'Invalid nick: use 1 to 32 letters, digits, "_" or "-".',
+  nick_taken: 'That nick is in use. Pick another one and connect again.',
+  invalid_channel: 'Invalid channel name: use 1 to 32 letters, digits, "_" or "-", optionally after "#".',
+  invalid_message: 'A message must be a string of 1 to 2048 characters.',
+  not_member: 'You are not a member of that channel. Join it first.',
+  already_member: 'You are already a member of that channel.',
+  already_logged_in: 'This connection is already logged in; logging in happens when connecting.',
+  not_supported: 'Registration is not supported yet.',
+};
+
+export const FrameType = {
+  message: 0,
+  register: 1,
+  login: 2,
+  logout: 3,
+  join: 4,
+  leave: 5,
+  list: 6,
+  error: -1,
+} as const;
+
+export type ServerFrame =
+  | { type: 0; dest: string; message: string; user: string }
+  | { type: 2; user: string }
+  | { type: 3; user: string }
+  | { type: 4; channel: string; user: string }
+  | { type: 5; channel: string; user: string }
+  | { type: 6; users: string[]; channel?: string; id?: RequestId }
+  | { type: -1; code: ErrorCode; message: string; id?: RequestId };
+
+/** Serializes a frame for the wire. Outgoing frames are built by the server, so they need no validation. */
+export function encode(frame: ServerFrame): string {
+  return JSON.stringify(frame);
+}
+
+export function errorFrame(code: ErrorCode, id?: RequestId, message = errorMessages[code]): ServerFrame {
+  return id === undefined ? { type: -1, code, message } : { type: -1, code, message, id };
+}
+
+export function usersFrame(users: string[], channel?: string, id?: RequestId): ServerFrame {
+  const frame: ServerFrame = { type: 6, users };
+  if (channel !== undefined) frame.channel = channel;
+  if (id !== undefined) frame.id = id;
+  return frame;
+}

@@ -1,0 +1,23 @@
+/**
+ * @module server.events: the events sessions and channels send to the server actor.
+ */
+import type { AnyActorRef } from 'xstate';
+import type { ChannelEmptyEvent, ChannelEvent } from './channel.machine.js';
+import type { ErrorCode, RequestId } from './frames.js';
+import type { Member } from './member.js';
+
+export type SessionToServerEvent =
+  /** A new session asks to log in under its nick. */
+  | { type: 'session.hello'; id: string; nick: string; session: AnyActorRef; socket: AnyActorRef }
+  /** A logged-in session is going away; `channels` are the ones it was in. */
+  | { type: 'session.ended'; id: string; channels: string[] }
+  | { type: 'route.join'; channel: string; member: Member }
+  /** A channel-bound event from a session that does not hold the channel's ref yet. */
+  | { type: 'route.channel'; channel: string; event: ChannelEvent }
+  | { type: 'route.list'; channel: string; socket: AnyActorRef; requestId?: RequestId }
+  | { type: 'users.list'; socket: AnyActorRef; requestId?: RequestId };
+
+export type ChannelToServerEvent = ChannelEmptyEvent;
+
+/** What the server answers to `session.hello`. */
+export type HelloAnswer = { type: 'session.accepted' } | { type: 'session.refused'; code: ErrorCode };

@@ -1,0 +1,263 @@
+/**
+ * @module server: the root actor. It spawns a socket and a session actor per
+ * connection and a channel actor per channel in use, keeps the nick registry,
+ * and routes what sessions cannot address directly.
+ *
+ * A failing child never takes it down: every child error lands in
+ * `xstate.error.actor.*`, where the child's client is closed with 1011 and
+ * everyone else is told it left, as after any disconnect.
+ */
+import { assign, enqueueActions, setup, type AnyActorRef, type EventObject } from 'xstate';
+import { broadcast, unicast } from './broadcast.js';
+import { channelMachine, type ChannelEvent } from './channel.machine.js';
+import { usersFrame } from './frames.js';
+import { nickKey } from './names.js';
+import type { ChannelToServerEvent, HelloAnswer, SessionToServerEvent } from './server.events.js';
+import { sessionMachine, type SessionContext } from './session.machine.js';
+import { CloseCode, socketLogic, type Connection, type SocketEvent } from './socket.js';
+
+export interface SessionEntry {
+  id: string;
+  nick: string;
+  session: AnyActorRef;
+  socket: AnyActorRef;
+  loggedIn: boolean;
+}
+
+export interface ChannelEntry {
+  ref: AnyActorRef;
+  /** Joins forwarded to this channel: equal to the channel's own count when none is in flight. */
+  joins: number;
+}
+
+/**
+ * The registries are mutated in place rather than copied in `assign`: with
+ * ten thousand sessions a copy per connect would make connecting quadratic.
+ */
+export interface ServerContext {
+  sessions: Map<string, SessionEntry>;
+  /** Lower-cased nick to connection id, for logged-in sessions. */
+  nicks: Map<string, string>;
+  channels: Map<string, ChannelEntry>;
+}
+
+export type ServerEvent =
+  /** The transport accepted a socket whose nick passed validation. */
+  | { type: 'connection.open'; id: string; nick: string; connection: Connection }
+  | { type: 'server.shutdown' }
+  | SessionToServerEvent
+  | ChannelToServerEvent;
+
+export const sessionActorId = (id: string) => `session:${id}`;
+export const socketActorId = (id: string) => `socket:${id}`;
+export const channelActorId = (name: string) => `channel:${name}`;
+
+const loggedInSockets = (context: ServerContext): AnyActorRef[] => {
+  const sockets: AnyActorRef[] = [];
+  for (const entry of context.sessions.values()) if (entry.loggedIn) sockets.push(entry.socket);
+  return sockets;
+};
+
+const loggedInNicks = (context: ServerContext): string[] => {
+  const nicks: string[] = [];
+  for (const entry of context.sessions.values()) if (entry.loggedIn) nicks.push(entry.nick);
+  return nicks;
+};
+
+/** The part of `enqueueActions`' `enqueue` that these helpers use. */
+interface Enqueue {
+  sendTo(target: AnyActorRef, event: EventObject): void;
+}
+
+/**
+ * Logs a session out for everyone else: the members of each of its channels
+ * hear it leave, then every remaining user hears it log out. Runs once per
+ * session, whether it logged out, dropped or failed.
+ */
+function logOut(enqueue: Enqueue, context: ServerContext, id: string, channels: Iterable<string>): void {
+  const entry = context.sessions.get(id);
+  if (!entry?.loggedIn) return;
+  const leave: ChannelEvent = { type: 'channel.leave', id, disconnected: true };
+  for (const name of channels) {
+    const channel = context.channels.get(name);
+    if (channel) enqueue.sendTo(channel.ref, leave);
+  }
+  entry.loggedIn = false;
+  context.nicks.delete(nickKey(entry.nick));
+  broadcast(enqueue, loggedInSockets(context), { type: 3, user: entry.nick });
+}
+
+/** The child id inside an `xstate.done.actor.*` or `xstate.error.actor.*` event type. */
+function childId(eventType: string): string {
+  return eventType.replace(/^xstate\.(done|error)\.actor\./, '');
+}
+
+export const serverMachine = setup({
+  types: {
+    context: {} as ServerContext,
+    events: {} as ServerEvent,
+  },
+  actors: {
+    session: sessionMachine,
+    channel: channelMachine,
+    socket: socketLogic,
+  },
+  actions: {
+    spawnSession: assign(({ context, event, spawn }) => {
+      if (event.type !== 'connection.open') return {};
+      const { id, nick, connection } = event;
+      const socket = spawn('socket', { id: socketActorId(id), input: { connection } });
+      const session = spawn('session', { id: sessionActorId(id), systemId: sessionActorId(id), input: { id, nick, socket } });
+      context.sessions.set(id, { id, nick, session, socket, loggedIn: false });
+      return {};
+    }),
+    logIn: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'session.hello') return;
+      const entry = context.sessions.get(event.id);
+      if (!entry) return;
+      entry.loggedIn = true;
+      context.nicks.set(nickKey(event.nick), event.id);
+      enqueue.sendTo(event.session, { type: 'session.accepted' } satisfies HelloAnswer);
+      broadcast(enqueue, loggedInSockets(context), { type: 2, user: event.nick });
+      unicast(enqueue, event.socket, usersFrame(loggedInNicks(context)));
+    }),
+    refuseNick: enqueueActions(({ event, enqueue }) => {
+      if (event.type !== 'session.hello') return;
+      enqueue.sendTo(event.session, { type: 'session.refused', code: 'nick_taken' } satisfies HelloAnswer);
+    }),
+    logOut: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'session.ended') return;
+      logOut(enqueue, context, event.id, event.channels);
+    }),
+    removeFinishedChild: enqueueActions(({ context, event, enqueue }) => {
+      const child = childId(event.type);
+      if (!child.startsWith('session:')) return;
+      const id = child.slice('session:'.length);
+      context.sessions.delete(id);
+      // A finished child stays in `children` until stopped; stopping frees it and its socket.
+      enqueue.stopChild(child);
+      enqueue.stopChild(socketActorId(id));
+    }),
+    contain: enqueueActions(({ context, event, enqueue }) => {
+      const child = childId(event.type);
+      const [kind, ...rest] = child.split(':');
+      const key = rest.join(':');
+      if (kind === 'session' || kind === 'socket') {
+        const entry = context.sessions.get(key);
+        if (!entry) return;
+        const channels = (entry.session.getSnapshot().context as SessionContext | undefined)?.channels;
+        logOut(enqueue, context, key, channels?.keys() ?? []);
+        context.sessions.delete(key);
+        if (kind === 'session') {
+          enqueue.sendTo(entry.socket, {
+            type: 'socket.close',
+            code: CloseCode.internalError,
+            reason: 'internal error',
+          } satisfies SocketEvent);
+          enqueue.stopChild(entry.socket);
+        } else {
+          enqueue.stopChild(entry.session);
+        }
+      } else if (kind === 'channel') {
+        const entry = context.channels.get(key);
+        if (!entry) return;
+        context.channels.delete(key);
+        const members = (entry.ref.getSnapshot().context as { members?: Map<string, { session: AnyActorRef }> })?.members;
+        for (const member of members?.values() ?? []) {
+          enqueue.sendTo(member.session, { type: 'channel.lost', channel: key });
+        }
+      }
+    }),
+    forwardJoin: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'route.join') return;
+      let entry = context.channels.get(event.channel);
+      if (!entry) {
+        // `spawnChild` cannot hand back the ref, so the spawn goes through assign.
+        enqueue.assign(({ spawn }) => {
+          const ref = spawn('channel', { id: channelActorId(event.channel), input: { name: event.channel } });
+          context.channels.set(event.channel, { ref, joins: 0 });
+          return {};
+        });
+        enqueue.raise({ ...event });
+        return;
+      }
+      entry.joins += 1;
+      enqueue.sendTo(entry.ref, { type: 'channel.join', member: event.member } satisfies ChannelEvent);
+    }),
+    forwardToChannel: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'route.channel') return;
+      const entry = context.channels.get(event.channel);
+      if (entry) enqueue.sendTo(entry.ref, event.event);
+    }),
+    answerChannelList: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'route.list') return;
+      const entry = context.channels.get(event.channel);
+      if (entry) {
+        enqueue.sendTo(entry.ref, {
+          type: 'channel.list',
+          socket: event.socket,
+          requestId: event.requestId,
+        } satisfies ChannelEvent);
+      } else {
+        unicast(enqueue, event.socket, usersFrame([], event.channel, event.requestId));
+      }
+    }),
+    answerUserList: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'users.list') return;
+      unicast(enqueue, event.socket, usersFrame(loggedInNicks(context), undefined, event.requestId));
+    }),
+    closeChannel: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'channel.empty') return;
+      context.channels.delete(event.channel);
+      enqueue.stopChild(event.ref);
+    }),
+    shutDownSessions: enqueueActions(({ context, enqueue }) => {
+      for (const entry of context.sessions.values()) enqueue.sendTo(entry.session, { type: 'session.shutdown' });
+    }),
+    /** Overridden by the transport to log; the machine itself does no I/O. */
+    reportFault: (_, _params: { actor: string; error: unknown }) => {},
+  },
+  guards: {
+    nickIsFree: ({ context, event }) =>
+      event.type === 'session.hello' && !context.nicks.has(nickKey(event.nick)),
+    /** Stale notices (a join raced the last leave) must not stop a channel in use. */
+    channelIsIdle: ({ context, event }) => {
+      if (event.type !== 'channel.empty') return false;
+      const entry = context.channels.get(event.channel);
+      return entry !== undefined && entry.ref === event.ref && entry.joins === event.joins;
+    },
+  },
+}).createMachine({
+  id: 'server',
+  context: () => ({ sessions: new Map(), nicks: new Map(), channels: new Map() }),
+  initial: 'serving',
+  on: {
+    'session.hello': [{ guard: 'nickIsFree', actions: 'logIn' }, { actions: 'refuseNick' }],
+    'session.ended': { actions: 'logOut' },
+    'route.join': { actions: 'forwardJoin' },
+    'route.channel': { actions: 'forwardToChannel' },
+    'route.list': { actions: 'answerChannelList' },
+    'users.list': { actions: 'answerUserList' },
+    'channel.empty': { guard: 'channelIsIdle', actions: 'closeChannel' },
+    'xstate.done.actor.*': { actions: 'removeFinishedChild' },
+    'xstate.error.actor.*': {
+      actions: [
+        {
+          type: 'reportFault',
+          params: ({ event }: { event: EventObject }) => ({ actor: childId(event.type), error: (event as { error?: unknown }).error }),
+        },
+        'contain',
+      ],
+    },
+  },
+  states: {
+    serving: {
+      on: {
+        'connection.open': { actions: 'spawnSession' },
+        'server.shutdown': { target: 'draining', actions: 'shutDownSessions' },
+      },
+    },
+    /** Shutting down: no new sessions; existing ones are closing with 1001. */
+    draining: {},
+  },
+});

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/**
+ * @module cli: `npm start`: reads the configuration, starts the server, and
+ * shuts it down cleanly on SIGINT or SIGTERM.
+ */
+import { ConfigError, loadConfig, usage } from './config.js';
+import { createLogger } from './log.js';
+import { startChatServer } from './server.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  if (config.help) {
+    process.stdout.write(usage);
+    return;
+  }
+
+  const logger = createLogger(config.logLevel);
+  const server = await startChatServer({ port: config.port, host: config.host, logger });
+  logger.info({ url: server.url }, `listening on ${server.url}`);
+
+  const shutDown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      (error) => {
+        logger.fatal({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', shutDown);
+  process.once('SIGTERM', shutDown);
+}
+
+main().catch((error) => {
+  process.stderr.write(`${(error as Error).stack ?? error}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,110 @@
+/**
+ * @module protocol: client frames, validated at the edge.
+ *
+ * One zod discriminated union describes every frame a client may send. A raw
+ * text frame goes in; a typed session command comes out, either the request
+ * itself or `client.invalid` carrying the error code the client will get.
+ * Machines never see anything that did not pass through here.
+ */
+import { z } from 'zod';
+import type { ClientCommand } from '../machines/commands.js';
+import { errorMessages, type ErrorCode, type RequestId } from '../machines/frames.js';
+import { MAX_MESSAGE_LENGTH, MAX_REQUEST_ID_LENGTH } from '../machines/limits.js';
+import { canonicalChannel } from '../machines/names.js';
+
+/** A custom zod issue that carries the protocol error code it stands for. */
+function fail(ctx: z.RefinementCtx, code: ErrorCode): never {
+  ctx.addIssue({ code: 'custom', message: errorMessages[code], params: { code } });
+  return z.NEVER;
+}
+
+const channelName = z.string().transform((name, ctx) => canonicalChannel(name) ?? fail(ctx, 'invalid_channel'));
+
+const messageText = z
+  .string()
+  .transform((text, ctx) =>
+    text.length >= 1 && text.length <= MAX_MESSAGE_LENGTH ? text : fail(ctx, 'invalid_message'),
+  );
+
+const requestId = z.union([z.string().max(MAX_REQUEST_ID_LENGTH), z.number().int()]);
+
+export const clientFrameSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal(0), dest: channelName, message: messageText }),
+  z.object({ type: z.literal(1) }),
+  z.object({ type: z.literal(2) }),
+  z.object({ type: z.literal(3) }),
+  z.object({ type: z.literal(4), channel: channelName }),
+  z.object({ type: z.literal(5), channel: channelName }),
+  z.object({ type: z.literal(6), channel: channelName.optional() }),
+]);
+
+export type ClientFrame = z.infer<typeof clientFrameSchema>;
+
+const knownTypes = new Set([0, 1, 2, 3, 4, 5, 6]);
+
+function invalid(code: ErrorCode, id?: RequestId, message?: string): ClientCommand {
+  const command: ClientCommand = { type: 'client.invalid', code };
+  if (id !== undefined) command.id = id;
+  if (message !== undefined) command.message = message;
+  return command;
+}
+
+/** Maps a validated frame to the session command it asks for. */
+function toCommand(frame: ClientFrame, id: RequestId | undefined): ClientCommand {
+  const withId = <T extends ClientCommand>(command: T): T => (id === undefined ? command : { ...command, id });
+  switch (frame.type) {
+    case 0:
+      return withId({ type: 'client.message', channel: frame.dest, message: frame.message });
+    case 1:
+      return withId({ type: 'client.register' });
+    case 2:
+      return withId({ type: 'client.login' });
+    case 3:
+      return withId({ type: 'client.logout' });
+    case 4:
+      return withId({ type: 'client.join', channel: frame.channel });
+    case 5:
+      return withId({ type: 'client.leave', channel: frame.channel });
+    case 6:
+      return withId(frame.channel === undefined ? { type: 'client.list' } : { type: 'client.list', channel: frame.channel });
+  }
+}
+
+/** Parses one text frame into the command a session acts on; never throws. */
+export function parseClientFrame(text: string): ClientCommand {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return invalid('bad_json');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return invalid('bad_json');
+  const raw = value as Record<string, unknown>;
+
+  let id: RequestId | undefined;
+  if (raw.id !== undefined) {
+    const parsedId = requestId.safeParse(raw.id);
+    if (!parsedId.success) {
+      return invalid('bad_request', undefined, `"id" must be a string of up to ${MAX_REQUEST_ID_LENGTH} characters or an integer.`);
+    }
+    id = parsedId.data;
+  }
+
+  if (typeof raw.type !== 'number' || !Number.isInteger(raw.type)) {
+    return invalid('bad_request', id, '"type" must be an integer. See docs/protocol.md for the frame types.');
+  }
+  if (!knownTypes.has(raw.type)) return invalid('unknown_type', id);
+
+  const parsed = clientFrameSchema.safeParse(raw);
+  if (parsed.success) return toCommand(parsed.data, id);
+
+  // A missing or mistyped field outranks a bad value in another field.
+  const issues = parsed.error.issues;
+  const structural = issues.find((issue) => issue.code !== 'custom');
+  if (structural) {
+    const field = structural.path.join('.');
+    return invalid('bad_request', id, `Field "${field}" is missing or has the wrong type. See docs/protocol.md.`);
+  }
+  const code = (issues[0] as { params?: { code?: ErrorCode } }).params?.code ?? 'bad_request';
+  return invalid(code, id);
+}

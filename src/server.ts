@@ -1,0 +1,102 @@
+/**
+ * @module server: the chat server as a whole: an HTTP server, its WebSocket
+ * transport and the root actor, started and stopped together.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocket } from 'ws';
+import { createActor, type Actor } from 'xstate';
+import { serverMachine } from '../machines/server.machine.js';
+import { CloseCode } from '../machines/socket.js';
+import type { Logger } from './log.js';
+import { silentLogger } from './log.js';
+import { Transport } from './transport.js';
+
+/** How long shutdown waits for clients to finish the closing handshake. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+export interface ChatServerOptions {
+  port?: number;
+  host?: string;
+  logger?: Logger;
+  /** The root machine; tests swap in variants (a failing session, say). */
+  machine?: typeof serverMachine;
+}
+
+export interface ChatServer {
+  /** The base URL, e.g. `http://127.0.0.1:8667`. */
+  url: string;
+  port: number;
+  actor: Actor<typeof serverMachine>;
+  /** Closes every socket with 1001, waits for them (terminating stragglers), then stops. */
+  close(): Promise<void>;
+}
+
+export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
+  const logger = options.logger ?? silentLogger();
+  const machine = (options.machine ?? serverMachine).provide({
+    actions: {
+      reportFault: (_, { actor, error }) => logger.error({ actor, err: error }, 'actor failed; its session was closed'),
+    },
+  });
+  const actor = createActor(machine);
+  actor.subscribe({ error: (error) => logger.fatal({ err: error }, 'the server actor failed') });
+  actor.start();
+
+  const transport = new Transport({ actor, logger });
+  const http = createServer((request, response) => handleRequest(request, response, actor));
+  http.on('upgrade', (request, socket, head) => transport.handleUpgrade(request, socket, head));
+  http.on('clientError', (_error, socket) => socket.destroy());
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const address = http.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      transport.stopAccepting();
+      actor.send({ type: 'server.shutdown' });
+      for (const ws of transport.sockets) {
+        if (ws.readyState === WebSocket.OPEN) ws.close(CloseCode.goingAway, 'server shutting down');
+      }
+      await waitForSockets(transport.sockets, SHUTDOWN_GRACE_MS);
+      for (const ws of transport.sockets) ws.terminate();
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+      actor.stop();
+    })());
+
+  return { url, port: address.port, actor, close };
+}
+
+function handleRequest(request: IncomingMessage, response: ServerResponse, actor: Actor<typeof serverMachine>): void {
+  const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+  if (request.method === 'GET' && path === '/healthz') {
+    const { context, value } = actor.getSnapshot();
+    const body = JSON.stringify({
+      status: value === 'serving' ? 'ok' : 'draining',
+      sessions: context.sessions.size,
+      channels: context.channels.size,
+    });
+    response.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    return;
+  }
+  response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
+}
+
+async function waitForSockets(sockets: Set<WebSocket>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (sockets.size > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
