@@ -1,0 +1,133 @@
+/**
+ * @module client: a real WebSocket test client that queues what it receives,
+ * so tests can await frames in order and assert that nothing else arrived.
+ */
+import { WebSocket } from 'ws';
+
+export type Frame = Record<string, unknown> & { type: number };
+
+export interface Closed {
+  code: number;
+  reason: string;
+}
+
+const DEFAULT_WAIT_MS = 3_000;
+
+export class TestClient {
+  private readonly queue: Frame[] = [];
+  private waiter: (() => void) | undefined;
+  readonly closed: Promise<Closed>;
+  private closedValue: Closed | undefined;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      this.queue.push(JSON.parse(data.toString()) as Frame);
+      this.waiter?.();
+    });
+    this.closed = new Promise((resolve) => {
+      ws.on('close', (code, reason) => {
+        this.closedValue = { code, reason: reason.toString() };
+        resolve(this.closedValue);
+        this.waiter?.();
+      });
+    });
+    ws.on('error', () => {});
+  }
+
+  /** Opens a socket at `path` (default: the login path for `nick`) and resolves once it is open. */
+  static async connect(baseUrl: string, nick: string, path = `/chat/login/${encodeURIComponent(nick)}`): Promise<TestClient> {
+    const ws = new WebSocket(baseUrl.replace(/^http/, 'ws') + path);
+    const client = new TestClient(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)));
+      ws.once('error', reject);
+    });
+    return client;
+  }
+
+  /** Connects and consumes this client's own login frames (its login broadcast and the user list). */
+  static async login(baseUrl: string, nick: string): Promise<TestClient> {
+    const client = await TestClient.connect(baseUrl, nick);
+    await client.expect({ type: 2, user: nick });
+    await client.next((frame) => frame.type === 6);
+    return client;
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  /** The next frame, waiting up to `timeoutMs` for it. */
+  async next(predicate?: (frame: Frame) => boolean, timeoutMs = DEFAULT_WAIT_MS): Promise<Frame> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const frame = this.queue.shift();
+      if (frame) {
+        if (predicate && !predicate(frame)) {
+          throw new Error(`unexpected frame ${JSON.stringify(frame)}`);
+        }
+        return frame;
+      }
+      if (this.closedValue) throw new Error(`socket closed (${this.closedValue.code}) while waiting for a frame`);
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new Error('timed out waiting for a frame');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, remaining);
+        this.waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.waiter = undefined;
+    }
+  }
+
+  /** Awaits the next frame and checks it equals `expected` exactly. */
+  async expect(expected: Frame): Promise<Frame> {
+    const frame = await this.next();
+    if (JSON.stringify(sortKeys(frame)) !== JSON.stringify(sortKeys(expected))) {
+      throw new Error(`expected ${JSON.stringify(expected)}, got ${JSON.stringify(frame)}`);
+    }
+    return frame;
+  }
+
+  /** Awaits an error frame with `code` (and `id`, when given). */
+  async expectError(code: string, id?: string | number): Promise<Frame> {
+    const frame = await this.next();
+    if (frame.type !== -1 || frame.code !== code || frame.id !== id || typeof frame.message !== 'string') {
+      throw new Error(`expected error ${code}${id === undefined ? '' : ` (id ${id})`}, got ${JSON.stringify(frame)}`);
+    }
+    return frame;
+  }
+
+  /**
+   * Proves nothing more arrives: a list request is a round trip through this
+   * client's own session, so any frame queued before its answer shows up first.
+   */
+  async expectQuiet(): Promise<void> {
+    const marker = `quiet-${Math.random().toString(36).slice(2)}`;
+    this.send({ type: 6, id: marker });
+    const frame = await this.next();
+    if (frame.type !== 6 || frame.id !== marker) throw new Error(`expected no frames, got ${JSON.stringify(frame)}`);
+  }
+
+  /** Frames received and not yet consumed. */
+  get pending(): readonly Frame[] {
+    return this.queue;
+  }
+
+  close(): Promise<Closed> {
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close();
+    return this.closed;
+  }
+
+  terminate(): Promise<Closed> {
+    this.ws.terminate();
+    return this.closed;
+  }
+}
+
+function sortKeys(frame: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(frame).sort(([a], [b]) => a.localeCompare(b)));
+}
