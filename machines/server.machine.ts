@@ -154,10 +154,10 @@ export const serverMachine = setup({
             code: CloseCode.internalError,
             reason: 'internal error',
           } satisfies SocketEvent);
-          enqueue.stopChild(entry.socket);
-        } else {
-          enqueue.stopChild(entry.session);
         }
+        // Stopping both also drops the failed one from `children`.
+        enqueue.stopChild(entry.socket);
+        enqueue.stopChild(entry.session);
       } else if (kind === 'channel') {
         const entry = context.channels.get(key);
         if (!entry) return;

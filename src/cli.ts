@@ -22,7 +22,14 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger(config.logLevel);
-  const server = await startChatServer({ port: config.port, host: config.host, logger });
+  let server;
+  try {
+    server = await startChatServer({ port: config.port, host: config.host, logger });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    process.stderr.write(`Port ${config.port} on ${config.host} is already in use. Stop the other server or pass --port.\n`);
+    process.exit(1);
+  }
   logger.info({ url: server.url }, `listening on ${server.url}`);
 
   const shutDown = (signal: string) => {

@@ -1,0 +1,117 @@
+/**
+ * @module server.machine.test: the whole actor tree with fake connections, no sockets.
+ */
+import { createActor, type AnyActorRef } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import { serverMachine } from '../../machines/server.machine.js';
+import { sessionMachine } from '../../machines/session.machine.js';
+import { FakeConnection } from '../support/fake-connection.js';
+
+function start(machine = serverMachine) {
+  const faults: unknown[] = [];
+  const server = createActor(
+    machine.provide({ actions: { reportFault: (_, params) => faults.push(params.actor) } }),
+  ).start();
+  let next = 0;
+  const connect = (nick: string) => {
+    const id = String(++next);
+    const connection = new FakeConnection();
+    server.send({ type: 'connection.open', id, nick, connection });
+    const session = server.system.get(`session:${id}`) as AnyActorRef;
+    return { id, connection, session, send: (event: Parameters<AnyActorRef['send']>[0]) => session.send(event) };
+  };
+  const children = () => Object.keys(server.getSnapshot().children).sort();
+  return { server, connect, children, faults };
+}
+
+describe('server machine', () => {
+  it('spawns a socket and a session per connection, addressed by connection id', () => {
+    const { connect, children } = start();
+    connect('alice');
+    connect('bob');
+    expect(children()).toEqual(['session:1', 'session:2', 'socket:1', 'socket:2']);
+  });
+
+  it('spawns a channel on the first join and stops it when the last member leaves', () => {
+    const { connect, children } = start();
+    const alice = connect('alice');
+    const bob = connect('bob');
+    alice.send({ type: 'client.join', channel: '#x' });
+    bob.send({ type: 'client.join', channel: '#x' });
+    expect(children()).toContain('channel:#x');
+    alice.send({ type: 'client.leave', channel: '#x' });
+    expect(children()).toContain('channel:#x');
+    bob.send({ type: 'client.leave', channel: '#x' });
+    expect(children()).not.toContain('channel:#x');
+  });
+
+  it('frees every actor of a session once its socket has closed', () => {
+    const { server, connect, children } = start();
+    const alice = connect('alice');
+    alice.send({ type: 'client.join', channel: '#x' });
+    alice.send({ type: 'client.logout' });
+    alice.send({ type: 'socket.closed', code: 1000 });
+    expect(children()).toEqual([]);
+    expect(server.getSnapshot().context.sessions.size).toBe(0);
+    expect(server.getSnapshot().context.nicks.size).toBe(0);
+  });
+
+  it('refuses a second session with the same nick in any case', () => {
+    const { connect } = start();
+    connect('alice');
+    const impostor = connect('ALICE');
+    expect(impostor.session.getSnapshot().value).toBe('rejected');
+    expect(impostor.connection.closed?.code).toBe(1008);
+  });
+
+  it('contains a session whose action throws: closes it with 1011 and logs the others out of it', () => {
+    const failing = serverMachine.provide({
+      actors: {
+        session: sessionMachine.provide({
+          actions: {
+            relayMessage: ({ context }) => {
+              if (context.nick === 'mallory') throw new Error('injected');
+            },
+          },
+        }),
+      },
+    });
+    const { server, connect, children, faults } = start(failing);
+    const alice = connect('alice');
+    const mallory = connect('mallory');
+    alice.send({ type: 'client.join', channel: '#x' });
+    mallory.send({ type: 'client.join', channel: '#x' });
+    alice.connection.take();
+    mallory.send({ type: 'client.message', channel: '#x', message: 'boom' });
+
+    expect(server.getSnapshot().status).toBe('active');
+    expect(faults).toEqual(['session:2']);
+    expect(mallory.connection.closed).toEqual({ code: 1011, reason: 'internal error' });
+    expect(alice.connection.take()).toEqual([
+      { type: 5, channel: '#x', user: 'mallory' },
+      { type: 3, user: 'mallory' },
+    ]);
+    expect(children()).toEqual(['channel:#x', 'session:1', 'socket:1']);
+    const again = connect('mallory');
+    expect(again.session.getSnapshot().value).toBe('active');
+  });
+
+  it('does not stop a channel on a stale empty notice that a join overtook', () => {
+    const { server, connect, children } = start();
+    const alice = connect('alice');
+    alice.send({ type: 'client.join', channel: '#x' });
+    const entry = server.getSnapshot().context.channels.get('#x')!;
+    server.send({ type: 'channel.empty', channel: '#x', ref: entry.ref, joins: 0 });
+    expect(children()).toContain('channel:#x');
+  });
+
+  it('asks every session to close with 1001 on shutdown and takes no new ones', () => {
+    const { server, connect } = start();
+    const alice = connect('alice');
+    server.send({ type: 'server.shutdown' });
+    expect(alice.connection.closed?.code).toBe(1001);
+    expect(server.getSnapshot().value).toBe('draining');
+    server.send({ type: 'connection.open', id: '99', nick: 'late', connection: new FakeConnection() });
+    expect(server.system.get('session:99')).toBeUndefined();
+  });
+});
