@@ -93,7 +93,7 @@ const paths = model.getShortestPaths();
 describe('chat protocol model', () => {
   it('exercises every event of the model and every executor', () => {
     // Guards against a model change that leaves an event unreachable, or an executor that is never run.
-    const exercised = new Set(paths.flatMap((path) => path.steps.map((step) => step.event.type)));
+    const exercised = new Set<string>(paths.flatMap((path) => path.steps.map((step) => step.event.type)));
     expect([...exercised].filter((type) => type !== 'xstate.init').sort()).toEqual(Object.keys(executors).sort());
   });
 
