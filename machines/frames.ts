@@ -21,6 +21,8 @@ export const ErrorCodes = [
   'already_member',
   'already_logged_in',
   'not_supported',
+  'rate_limited',
+  'too_many_channels',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];
@@ -38,6 +40,8 @@ export const errorMessages: Record<ErrorCode, string> = {
   already_member: 'You are already a member of that channel.',
   already_logged_in: 'This connection is already logged in; logging in happens when connecting.',
   not_supported: 'Registration is not supported yet.',
+  rate_limited: 'Too many frames: this one was ignored. Slow down; a client that keeps flooding is disconnected.',
+  too_many_channels: 'You are in as many channels as one connection may be. Leave one before joining another.',
 };
 
 export const FrameType = {

@@ -8,3 +8,49 @@ export const MAX_NAME_LENGTH = 32;
 export const MAX_MESSAGE_LENGTH = 2048;
 /** The longest string request id. */
 export const MAX_REQUEST_ID_LENGTH = 64;
+
+/**
+ * The operational limits of a running server. Each one is a setting (see the
+ * README's configuration table); these are the embedded defaults.
+ */
+export interface ServerLimits {
+  /** Largest frame accepted, in bytes; a bigger one closes the socket with 1009. */
+  maxPayload: number;
+  /** Open connections in all. */
+  maxConnections: number;
+  /** Open connections from one address; 0 for no cap. */
+  maxConnectionsPerIp: number;
+  /** Frames a session may send per second, on average; 0 for no limit. */
+  rateLimit: number;
+  /** Frames a session may send in a burst above the average. */
+  rateBurst: number;
+  /** Refused frames within {@link FLOOD_WINDOW_MS} after which a session is closed with 1008. */
+  floodRefusals: number;
+  /** Channels one session may be in at once. */
+  maxChannelsPerSession: number;
+  /** Bytes queued for one client before it is closed as a slow consumer (4008). */
+  maxBufferedBytes: number;
+  /** Time between pings; a peer that has not answered one by the next is dropped. */
+  pingIntervalMs: number;
+  /** Time a shutdown waits for clients to finish closing before terminating them. */
+  shutdownGraceMs: number;
+  /** Time a client has to send a complete upgrade request. */
+  handshakeTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
+  maxPayload: 64 * 1024,
+  maxConnections: 10_000,
+  maxConnectionsPerIp: 100,
+  rateLimit: 20,
+  rateBurst: 40,
+  floodRefusals: 100,
+  maxChannelsPerSession: 100,
+  maxBufferedBytes: 1024 * 1024,
+  pingIntervalMs: 30_000,
+  shutdownGraceMs: 10_000,
+  handshakeTimeoutMs: 10_000,
+});
+
+/** The window in which {@link ServerLimits.floodRefusals} refusals close a session. */
+export const FLOOD_WINDOW_MS = 10_000;

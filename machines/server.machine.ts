@@ -11,6 +11,7 @@ import { assign, enqueueActions, setup, type AnyActorRef, type EventObject } fro
 import { broadcast, unicast } from './broadcast.js';
 import { channelMachine, type ChannelEvent } from './channel.machine.js';
 import { usersFrame } from './frames.js';
+import { DEFAULT_LIMITS } from './limits.js';
 import { nickKey } from './names.js';
 import type { ChannelToServerEvent, HelloAnswer, SessionToServerEvent } from './server.events.js';
 import { sessionMachine, type SessionContext } from './session.machine.js';
@@ -35,10 +36,16 @@ export interface ChannelEntry {
  * ten thousand sessions a copy per connect would make connecting quadratic.
  */
 export interface ServerContext {
+  maxChannelsPerSession: number;
   sessions: Map<string, SessionEntry>;
   /** Lower-cased nick to connection id, for logged-in sessions. */
   nicks: Map<string, string>;
   channels: Map<string, ChannelEntry>;
+}
+
+export interface ServerInput {
+  /** How many channels one session may be in; defaults to {@link DEFAULT_LIMITS}. */
+  maxChannelsPerSession?: number;
 }
 
 export type ServerEvent =
@@ -95,6 +102,7 @@ function childId(eventType: string): string {
 export const serverMachine = setup({
   types: {
     context: {} as ServerContext,
+    input: {} as ServerInput,
     events: {} as ServerEvent,
   },
   actors: {
@@ -107,7 +115,11 @@ export const serverMachine = setup({
       if (event.type !== 'connection.open') return {};
       const { id, nick, connection } = event;
       const socket = spawn('socket', { id: socketActorId(id), input: { connection } });
-      const session = spawn('session', { id: sessionActorId(id), systemId: sessionActorId(id), input: { id, nick, socket } });
+      const session = spawn('session', {
+        id: sessionActorId(id),
+        systemId: sessionActorId(id),
+        input: { id, nick, socket, maxChannels: context.maxChannelsPerSession },
+      });
       context.sessions.set(id, { id, nick, session, socket, loggedIn: false });
       return {};
     }),
@@ -229,7 +241,12 @@ export const serverMachine = setup({
   },
 }).createMachine({
   id: 'server',
-  context: () => ({ sessions: new Map(), nicks: new Map(), channels: new Map() }),
+  context: ({ input }) => ({
+    maxChannelsPerSession: input.maxChannelsPerSession ?? DEFAULT_LIMITS.maxChannelsPerSession,
+    sessions: new Map(),
+    nicks: new Map(),
+    channels: new Map(),
+  }),
   initial: 'serving',
   on: {
     'session.hello': [{ guard: 'nickIsFree', actions: 'logIn' }, { actions: 'refuseNick' }],

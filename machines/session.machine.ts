@@ -18,12 +18,15 @@ export interface SessionInput {
   id: string;
   nick: string;
   socket: AnyActorRef;
+  /** How many channels this session may be in at once. */
+  maxChannels: number;
 }
 
 export interface SessionContext {
   id: string;
   nick: string;
   socket: AnyActorRef;
+  maxChannels: number;
   /** Joined channels; the ref is null until the channel has confirmed the join. */
   channels: Map<string, AnyActorRef | null>;
 }
@@ -35,6 +38,10 @@ export type SessionEvent =
   /** The channel failed and was removed; this session is no longer in it. */
   | { type: 'channel.lost'; channel: string }
   | { type: 'session.shutdown' }
+  /** The client kept sending after being refused for its rate: it is disconnected. */
+  | { type: 'client.flooding' }
+  /** The client's unsent output passed the limit: it is disconnected as a slow consumer. */
+  | { type: 'socket.overflow' }
   | { type: 'socket.closed'; code: number };
 
 type ChannelCommand = Extract<ClientCommand, { channel: string }>;
@@ -130,10 +137,17 @@ export const sessionMachine = setup({
   },
   guards: {
     isMember: ({ context, event }) => context.channels.has((event as ChannelCommand).channel),
+    isInTooManyChannels: ({ context }) => context.channels.size >= context.maxChannels,
   },
 }).createMachine({
   id: 'session',
-  context: ({ input }) => ({ id: input.id, nick: input.nick, socket: input.socket, channels: new Map() }),
+  context: ({ input }) => ({
+    id: input.id,
+    nick: input.nick,
+    socket: input.socket,
+    maxChannels: input.maxChannels,
+    channels: new Map(),
+  }),
   initial: 'handshaking',
   states: {
     /** Waiting for the server to accept the nick. */
@@ -161,6 +175,7 @@ export const sessionMachine = setup({
         ],
         'client.join': [
           { guard: 'isMember', actions: { type: 'reject', params: { code: 'already_member' } } },
+          { guard: 'isInTooManyChannels', actions: { type: 'reject', params: { code: 'too_many_channels' } } },
           { actions: 'requestJoin' },
         ],
         'client.leave': [
@@ -178,6 +193,14 @@ export const sessionMachine = setup({
         'session.shutdown': {
           target: 'closing',
           actions: { type: 'closeSocket', params: { code: CloseCode.goingAway, reason: 'server shutting down' } },
+        },
+        'client.flooding': {
+          target: 'closing',
+          actions: { type: 'closeSocket', params: { code: CloseCode.policyViolation, reason: 'flooding' } },
+        },
+        'socket.overflow': {
+          target: 'closing',
+          actions: { type: 'closeSocket', params: { code: CloseCode.slowConsumer, reason: 'slow consumer' } },
         },
         'channel.joined': { actions: 'rememberChannel' },
         'channel.lost': { actions: 'forgetLostChannel' },

@@ -37,4 +37,6 @@ export const CloseCode = {
   goingAway: 1001,
   policyViolation: 1008,
   internalError: 1011,
+  /** Application code: the client did not read its frames fast enough. */
+  slowConsumer: 4008,
 } as const;

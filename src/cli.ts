@@ -24,7 +24,13 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   let server;
   try {
-    server = await startChatServer({ port: config.port, host: config.host, logger });
+    server = await startChatServer({
+      port: config.port,
+      host: config.host,
+      logger,
+      limits: config.limits,
+      allowedOrigins: config.allowedOrigins,
+    });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
     process.stderr.write(`Port ${config.port} on ${config.host} is already in use. Stop the other server or pass --port.\n`);

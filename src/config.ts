@@ -4,41 +4,72 @@
  * and a bad one is refused with a message that names it and says what to give.
  */
 import { parseArgs } from 'node:util';
+import { DEFAULT_LIMITS, type ServerLimits } from '../machines/limits.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 
 export interface Config {
   port: number;
   host: string;
   logLevel: LogLevel;
+  limits: ServerLimits;
+  allowedOrigins: string[];
 }
 
 export const defaults: Config = {
   port: 8667,
   host: '127.0.0.1',
   logLevel: 'info',
+  limits: { ...DEFAULT_LIMITS },
+  allowedOrigins: [],
 };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+interface LimitFlag {
+  key: keyof ServerLimits;
+  /** The smallest value that makes sense; 0 where 0 means "no limit". */
+  min: number;
+  help: string;
+}
+
+/** One flag per limit, named after it. */
+export const LIMIT_FLAGS: Record<string, LimitFlag> = {
+  'max-payload': { key: 'maxPayload', min: 1, help: 'largest frame in bytes; bigger closes with 1009' },
+  'max-connections': { key: 'maxConnections', min: 1, help: 'open connections in all; more get HTTP 503' },
+  'max-connections-per-ip': { key: 'maxConnectionsPerIp', min: 0, help: 'open connections per address, 0 for no cap; more get HTTP 429' },
+  'rate-limit': { key: 'rateLimit', min: 0, help: 'frames per second per session, 0 for none; more get rate_limited' },
+  'rate-burst': { key: 'rateBurst', min: 1, help: 'frames a session may send at once above the rate' },
+  'flood-refusals': { key: 'floodRefusals', min: 1, help: 'rate_limited refusals within 10 s that close a session with 1008' },
+  'max-channels': { key: 'maxChannelsPerSession', min: 1, help: 'channels one session may be in; more get too_many_channels' },
+  'max-buffered': { key: 'maxBufferedBytes', min: 1, help: 'unsent bytes for one client before it is closed with 4008' },
+  'ping-interval-ms': { key: 'pingIntervalMs', min: 10, help: 'ms between pings; a peer silent until the next is dropped' },
+  'shutdown-grace-ms': { key: 'shutdownGraceMs', min: 0, help: 'ms shutdown waits for clients before terminating them' },
+  'handshake-timeout-ms': { key: 'handshakeTimeoutMs', min: 10, help: 'ms a client has to send its upgrade request' },
+};
+
 export const usage = `Usage: npm start -- [options]
 
 Options:
-  --port N        port to listen on (env PORT; default ${defaults.port}; 0 picks a free one)
-  --host ADDR     address to listen on (env HOST; default ${defaults.host})
-  --help          print this help and exit
+  --port N                    port to listen on (env PORT; default ${defaults.port}; 0 picks a free one)
+  --host ADDR                 address to listen on (env HOST; default ${defaults.host})
+  --allowed-origins A,B       browser origins allowed besides the server's own (default: none)
+${Object.entries(LIMIT_FLAGS)
+  .map(([flag, { key, help }]) => `  ${`--${flag} N`.padEnd(26)}  ${help} (default ${DEFAULT_LIMITS[key]})`)
+  .join('\n')}
+  --help                      print this help and exit
 
 Environment:
-  LOG_LEVEL       one of ${LOG_LEVELS.join(', ')} (default ${defaults.logLevel})
+  LOG_LEVEL                   one of ${LOG_LEVELS.join(', ')} (default ${defaults.logLevel})
 `;
 
-function parsePort(value: string, source: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isInteger(port) || port > 65535) {
-    throw new ConfigError(`${source} must be a whole number from 0 to 65535, not "${value}".`);
+function parseWholeNumber(value: string, source: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < min || number > max) {
+    throw new ConfigError(`${source} must be a whole number from ${min} to ${max}, not "${value}".`);
   }
-  return port;
+  return number;
 }
 
 function parseLogLevel(value: string): LogLevel {
@@ -48,9 +79,25 @@ function parseLogLevel(value: string): LogLevel {
   return value as LogLevel;
 }
 
+function parseOrigins(value: string): string[] {
+  const origins = value.split(',').map((origin) => origin.trim()).filter(Boolean);
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || parsed.origin !== origin) {
+      throw new ConfigError(`--allowed-origins takes origins like https://chat.example.com (scheme, host, optional port), not "${origin}".`);
+    }
+  }
+  return origins;
+}
+
 /** Resolves the configuration; throws {@link ConfigError} naming the first bad setting. */
 export function loadConfig(argv: string[], env: Record<string, string | undefined>): Config & { help: boolean } {
-  let values;
+  let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -59,20 +106,31 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
       options: {
         port: { type: 'string' },
         host: { type: 'string' },
+        'allowed-origins': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(Object.keys(LIMIT_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
       },
     }));
   } catch (error) {
     throw new ConfigError(`${(error as Error).message}. Run with --help to see the options.`);
   }
 
-  const port = values.port ?? env.PORT;
-  const host = values.host ?? env.HOST;
+  const port = (values.port as string | undefined) ?? env.PORT;
+  const host = (values.host as string | undefined) ?? env.HOST;
   if (host !== undefined && host.trim() === '') throw new ConfigError('--host (or HOST) must not be empty.');
+
+  const limits: ServerLimits = { ...DEFAULT_LIMITS };
+  for (const [flag, { key, min }] of Object.entries(LIMIT_FLAGS)) {
+    const value = values[flag];
+    if (typeof value === 'string') limits[key] = parseWholeNumber(value, `--${flag}`, min);
+  }
+
   return {
-    port: port === undefined ? defaults.port : parsePort(port, values.port !== undefined ? '--port' : 'PORT'),
+    port: port === undefined ? defaults.port : parseWholeNumber(port, values.port !== undefined ? '--port' : 'PORT', 0, 65535),
     host: host ?? defaults.host,
     logLevel: env.LOG_LEVEL === undefined || env.LOG_LEVEL === '' ? defaults.logLevel : parseLogLevel(env.LOG_LEVEL),
-    help: values.help ?? false,
+    limits,
+    allowedOrigins: typeof values['allowed-origins'] === 'string' ? parseOrigins(values['allowed-origins']) : [],
+    help: values.help === true,
   };
 }

@@ -6,19 +6,21 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
 import { createActor, type Actor } from 'xstate';
+import { DEFAULT_LIMITS, type ServerLimits } from '../machines/limits.js';
 import { serverMachine } from '../machines/server.machine.js';
 import { CloseCode } from '../machines/socket.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
 import { Transport } from './transport.js';
 
-/** How long shutdown waits for clients to finish the closing handshake. */
-export const SHUTDOWN_GRACE_MS = 10_000;
-
 export interface ChatServerOptions {
   port?: number;
   host?: string;
   logger?: Logger;
+  /** Overrides of the embedded limits. */
+  limits?: Partial<ServerLimits>;
+  /** Origins allowed to open WebSockets besides the server's own (and clients that send none). */
+  allowedOrigins?: Iterable<string>;
   /** The root machine; tests swap in variants (a failing session, say). */
   machine?: typeof serverMachine;
 }
@@ -28,23 +30,31 @@ export interface ChatServer {
   url: string;
   port: number;
   actor: Actor<typeof serverMachine>;
+  transport: Transport;
   /** Closes every socket with 1001, waits for them (terminating stragglers), then stops. */
   close(): Promise<void>;
 }
 
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const logger = options.logger ?? silentLogger();
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const machine = (options.machine ?? serverMachine).provide({
     actions: {
       reportFault: (_, { actor, error }) => logger.error({ actor, err: error }, 'actor failed; its session was closed'),
     },
   });
-  const actor = createActor(machine);
+  const actor = createActor(machine, { input: { maxChannelsPerSession: limits.maxChannelsPerSession } });
   actor.subscribe({ error: (error) => logger.fatal({ err: error }, 'the server actor failed') });
   actor.start();
 
-  const transport = new Transport({ actor, logger });
-  const http = createServer((request, response) => handleRequest(request, response, actor));
+  const transport = new Transport({ actor, logger, limits, allowedOrigins: new Set(options.allowedOrigins) });
+  const http = createServer(
+    // A client that never finishes its upgrade request is dropped after the handshake timeout.
+    { connectionsCheckingInterval: Math.max(50, Math.min(limits.handshakeTimeoutMs / 2, 30_000)) },
+    (request, response) => handleRequest(request, response, actor),
+  );
+  http.headersTimeout = limits.handshakeTimeoutMs;
+  http.requestTimeout = limits.handshakeTimeoutMs;
   http.on('upgrade', (request, socket, head) => transport.handleUpgrade(request, socket, head));
   http.on('clientError', (_error, socket) => socket.destroy());
 
@@ -67,7 +77,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       for (const ws of transport.sockets) {
         if (ws.readyState === WebSocket.OPEN) ws.close(CloseCode.goingAway, 'server shutting down');
       }
-      await waitForSockets(transport.sockets, SHUTDOWN_GRACE_MS);
+      await waitForSockets(transport.sockets, limits.shutdownGraceMs);
       for (const ws of transport.sockets) ws.terminate();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
@@ -76,7 +86,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       actor.stop();
     })());
 
-  return { url, port: address.port, actor, close };
+  return { url, port: address.port, actor, transport, close };
 }
 
 function handleRequest(request: IncomingMessage, response: ServerResponse, actor: Actor<typeof serverMachine>): void {

@@ -2,18 +2,21 @@
  * @module transport: WebSocket upgrades and the wiring of each socket to its
  * session actor.
  *
- * Everything that touches `ws` is here or in `connection.ts`: the path and
- * nick check, frame validation, and turning socket events into actor events.
+ * Everything that touches `ws` is here or in `connection.ts`: admission
+ * (path, origin, connection caps), the nick check, frame validation, flood
+ * control, slow consumers and dead peers. Machines only see typed events.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Actor, AnyActorRef } from 'xstate';
 import { encode, errorFrame } from '../machines/frames.js';
+import type { ServerLimits } from '../machines/limits.js';
 import { isValidNick } from '../machines/names.js';
 import { sessionActorId, type serverMachine } from '../machines/server.machine.js';
-import { CloseCode } from '../machines/socket.js';
+import { CloseCode, type Connection } from '../machines/socket.js';
 import { connectionFor } from './connection.js';
+import { RefusalWindow, TokenBucket } from './flood.js';
 import type { Logger } from './log.js';
 import { parseClientFrame } from './protocol.js';
 
@@ -22,35 +25,90 @@ const LOGIN_PATH = /^\/chat\/login\/([^/]*)$/;
 export interface TransportOptions {
   actor: Actor<typeof serverMachine>;
   logger: Logger;
+  limits: ServerLimits;
+  /** Origins allowed besides the server's own and requests without one. */
+  allowedOrigins: ReadonlySet<string>;
+}
+
+/** What the transport keeps per open socket. */
+interface Peer {
+  /** Answered the last ping. */
+  alive: boolean;
 }
 
 export class Transport {
   readonly wss: WebSocketServer;
+  private readonly peers = new WeakMap<WebSocket, Peer>();
+  private readonly connectionsByAddress = new Map<string, number>();
+  private connections = 0;
   private nextId = 0;
   private accepting = true;
+  private readonly heartbeat: NodeJS.Timeout;
 
   constructor(private readonly options: TransportOptions) {
-    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: true });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload: options.limits.maxPayload,
+      clientTracking: true,
+    });
+    this.heartbeat = setInterval(() => this.pingAll(), options.limits.pingIntervalMs);
+    this.heartbeat.unref();
   }
 
-  /** Handles an HTTP upgrade request: login path or 404. */
+  /** Handles an HTTP upgrade request: admits it to the login path or answers it with an HTTP error. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     // A socket that errors before the upgrade completes must not crash the process.
     socket.on('error', () => socket.destroy());
+    const { limits } = this.options;
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     const match = LOGIN_PATH.exec(path);
-    if (!match || !this.accepting) {
-      const status = match ? '503 Service Unavailable' : '404 Not Found';
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      return;
+    if (!match) return refuse(socket, 404, 'Not Found', 'WebSocket connections go to /chat/login/NICK.');
+    if (!this.accepting) return refuse(socket, 503, 'Service Unavailable', 'The server is shutting down.');
+    if (!this.originAllowed(request)) {
+      this.options.logger.warn({ origin: request.headers.origin }, 'upgrade refused: origin not allowed');
+      return refuse(socket, 403, 'Forbidden', 'This origin may not connect. Ask the operator to add it to --allowed-origins.');
     }
+    const address = request.socket.remoteAddress ?? 'unknown';
+    if (this.connections >= limits.maxConnections) {
+      this.options.logger.warn({ address }, 'upgrade refused: server full');
+      return refuse(socket, 503, 'Service Unavailable', 'The server is full. Try again later.');
+    }
+    const fromAddress = this.connectionsByAddress.get(address) ?? 0;
+    if (limits.maxConnectionsPerIp > 0 && fromAddress >= limits.maxConnectionsPerIp) {
+      this.options.logger.warn({ address }, 'upgrade refused: too many connections from one address');
+      return refuse(socket, 429, 'Too Many Requests', 'Too many connections from your address. Close some first.');
+    }
+
+    // Counted per TCP socket, so an upgrade that fails half-way is released as surely as a closed chat.
+    this.connections += 1;
+    this.connectionsByAddress.set(address, fromAddress + 1);
+    socket.once('close', () => this.release(address));
+
     const nick = decodeNick(match[1] ?? '');
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, nick, request));
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, nick, address));
   }
 
-  private accept(ws: WebSocket, nick: string | undefined, request: IncomingMessage): void {
-    const { actor, logger } = this.options;
-    const address = request.socket.remoteAddress;
+  private release(address: string): void {
+    this.connections -= 1;
+    const remaining = (this.connectionsByAddress.get(address) ?? 1) - 1;
+    if (remaining > 0) this.connectionsByAddress.set(address, remaining);
+    else this.connectionsByAddress.delete(address);
+  }
+
+  private originAllowed(request: IncomingMessage): boolean {
+    const origin = request.headers.origin;
+    if (origin === undefined) return true;
+    if (this.options.allowedOrigins.has(origin)) return true;
+    const host = request.headers.host;
+    return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
+  }
+
+  private accept(ws: WebSocket, nick: string | undefined, address: string): void {
+    const { actor, logger, limits } = this.options;
+    const peer: Peer = { alive: true };
+    this.peers.set(ws, peer);
+    ws.on('pong', () => (peer.alive = true));
     ws.on('error', (error) => logger.debug({ err: error }, 'socket error'));
 
     if (nick === undefined || !isValidNick(nick)) {
@@ -62,22 +120,54 @@ export class Transport {
 
     const id = String(++this.nextId);
     const log = logger.child({ id, nick });
-    const connection = connectionFor(ws, (code, reason) => {
+    let session: AnyActorRef | undefined;
+    const running = () => session?.getSnapshot().status === 'active';
+    const inner = connectionFor(ws, (code, reason) => {
       if (code === CloseCode.policyViolation) log.warn({ address, reason }, 'connection rejected');
+      if (code === CloseCode.slowConsumer) log.warn({ address }, 'slow consumer disconnected');
     });
+    let overflowed = false;
+    const connection: Connection = {
+      send(data) {
+        if (overflowed) return;
+        inner.send(data);
+        if (ws.bufferedAmount > limits.maxBufferedBytes) {
+          // Stop queueing at once so memory stays bounded; the session closes it after this broadcast.
+          overflowed = true;
+          queueMicrotask(() => {
+            if (running()) session!.send({ type: 'socket.overflow' });
+          });
+        }
+      },
+      close: (code, reason) => inner.close(code, reason),
+    };
+
     log.info({ address }, 'connection opened');
     actor.send({ type: 'connection.open', id, nick, connection });
-    const session = actor.system.get(sessionActorId(id)) as AnyActorRef | undefined;
+    session = actor.system.get(sessionActorId(id)) as AnyActorRef | undefined;
     if (!session) {
       // The server is not taking sessions (it is shutting down).
       ws.close(CloseCode.goingAway, 'server shutting down');
       return;
     }
+    const live = session;
 
-    const running = () => session.getSnapshot().status === 'active';
+    const bucket = limits.rateLimit > 0 ? new TokenBucket(limits.rateLimit, limits.rateBurst, performance.now()) : undefined;
+    const refusals = new RefusalWindow(limits.floodRefusals);
     ws.on('message', (data, isBinary) => {
       if (!running()) return;
-      session.send(
+      if (bucket) {
+        const now = performance.now();
+        if (!bucket.take(now)) {
+          live.send({ type: 'client.invalid', code: 'rate_limited' });
+          if (refusals.refuse(now)) {
+            log.warn({ address }, 'flooding client disconnected');
+            live.send({ type: 'client.flooding' });
+          }
+          return;
+        }
+      }
+      live.send(
         isBinary
           ? { type: 'client.invalid', code: 'bad_request', message: 'Binary frames are not accepted; send JSON as text frames.' }
           : parseClientFrame(data.toString()),
@@ -85,19 +175,48 @@ export class Transport {
     });
     ws.on('close', (code) => {
       log.info({ code }, 'connection closed');
-      if (running()) session.send({ type: 'socket.closed', code });
+      if (running()) live.send({ type: 'socket.closed', code });
     });
   }
 
-  /** Stops taking new connections. */
+  /** A peer that has not answered the previous ping is gone: dropping it cleans its session up like any close. */
+  private pingAll(): void {
+    for (const ws of this.wss.clients) {
+      const peer = this.peers.get(ws);
+      if (!peer) continue;
+      if (!peer.alive) {
+        this.options.logger.info('peer did not answer a ping; terminating');
+        ws.terminate();
+        continue;
+      }
+      peer.alive = false;
+      ws.ping();
+    }
+  }
+
+  /** Stops taking new connections and pinging. */
   stopAccepting(): void {
     this.accepting = false;
+    clearInterval(this.heartbeat);
   }
 
   /** Every open socket, including ones still in their closing handshake. */
   get sockets(): Set<WebSocket> {
     return this.wss.clients;
   }
+
+  /** Admitted TCP connections (upgrading or open), in all and by address. */
+  get admitted(): { total: number; byAddress: ReadonlyMap<string, number> } {
+    return { total: this.connections, byAddress: this.connectionsByAddress };
+  }
+}
+
+function refuse(socket: Duplex, status: number, statusText: string, reason: string): void {
+  const body = `${reason}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 function decodeNick(segment: string): string | undefined {

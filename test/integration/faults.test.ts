@@ -83,7 +83,7 @@ describe('fault isolation', () => {
   });
 
   it('loses no frame for others when a client is killed mid-traffic', async () => {
-    const { login } = await start();
+    const { login } = await start({ limits: { rateLimit: 0 } });
     const alice = await login('alice');
     const bob = await login('bob');
     const victim = await login('victim');

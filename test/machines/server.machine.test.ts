@@ -11,6 +11,7 @@ function start(machine = serverMachine) {
   const faults: unknown[] = [];
   const server = createActor(
     machine.provide({ actions: { reportFault: (_, params) => faults.push(params.actor) } }),
+    { input: {} },
   ).start();
   let next = 0;
   const connect = (nick: string) => {
