@@ -79,6 +79,8 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       }
       await waitForSockets(transport.sockets, limits.shutdownGraceMs);
       for (const ws of transport.sockets) ws.terminate();
+      // A terminated socket leaves the set on its 'close' event, a tick later.
+      await waitForSockets(transport.sockets, 1_000);
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeAllConnections();

@@ -1,6 +1,7 @@
 /**
  * @module faults.test: a failing actor or a vanished client never stops the server or costs others frames.
  */
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { channelMachine } from '../../machines/channel.machine.js';
 import { serverMachine } from '../../machines/server.machine.js';
@@ -36,8 +37,10 @@ const faultyChannels = serverMachine.provide({
 });
 
 describe('fault isolation', () => {
-  it('closes a failing session with 1011 and tells the others it left, while they carry on', async () => {
-    const { server, login, connect } = await start({ machine: faultySessions });
+  it('closes a failing session with 1011, logs it, and tells the others it left, while they carry on', async () => {
+    const logLines: string[] = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => logLines.push(line) });
+    const { server, login, connect } = await start({ machine: faultySessions, logger });
     const alice = await login('alice');
     const mallory = await login('mallory');
     await alice.expect({ type: 2, user: 'mallory' });
@@ -59,6 +62,10 @@ describe('fault isolation', () => {
 
     const again = await connect('mallory');
     await again.expect({ type: 2, user: 'mallory' });
+
+    const logged = logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged).toContainEqual(expect.objectContaining({ level: 50, actor: expect.stringMatching(/^session:/) }));
+    expect(JSON.stringify(logged)).toContain('injected session fault');
   });
 
   it('removes a failing channel, tells its members they are out, and lets them rejoin', async () => {

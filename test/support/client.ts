@@ -83,6 +83,14 @@ export class TestClient {
     }
   }
 
+  /** The first frame that matches, passing over the others (for busy servers where other users come and go). */
+  async until(predicate: (frame: Frame) => boolean, timeoutMs = DEFAULT_WAIT_MS): Promise<Frame> {
+    for (;;) {
+      const frame = await this.next(undefined, timeoutMs);
+      if (predicate(frame)) return frame;
+    }
+  }
+
   /** Awaits the next frame and checks it equals `expected` exactly. */
   async expect(expected: Frame): Promise<Frame> {
     const frame = await this.next();
