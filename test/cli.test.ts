@@ -113,6 +113,10 @@ describe('the command line', () => {
 
   it('with --inspect, logs where the inspector is and serves it', async () => {
     const { url, lines } = await run(['--port', '0', '--inspect']);
+    // The inspector line follows the listening line that `run` resolves on.
+    for (const deadline = Date.now() + 5_000; !lines.some((line) => 'inspector' in line) && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     expect(lines).toContainEqual(expect.objectContaining({ inspector: `${url}/inspector`, bodies: false }));
     const page = await fetch(`${url}/inspector`);
     expect(page.status).toBe(200);
