@@ -5,6 +5,7 @@
  */
 import { ConfigError, loadConfig, usage } from './config.js';
 import { createLogger } from './log.js';
+import { RelayPortInUseError } from './inspection/stately.js';
 import { startChatServer } from './server.js';
 
 async function main(): Promise<void> {
@@ -30,13 +31,21 @@ async function main(): Promise<void> {
       logger,
       limits: config.limits,
       allowedOrigins: config.allowedOrigins,
+      ...(config.inspect ? { inspect: config.inspect, inspectBodies: config.inspectBodies } : {}),
     });
   } catch (error) {
+    if (error instanceof RelayPortInUseError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
     process.stderr.write(`Port ${config.port} on ${config.host} is already in use. Stop the other server or pass --port.\n`);
     process.exit(1);
   }
   logger.info({ url: server.url }, `listening on ${server.url}`);
+  if (server.inspectorUrl) {
+    logger.info({ inspector: server.inspectorUrl, bodies: config.inspectBodies }, `inspector at ${server.inspectorUrl}`);
+  }
 
   const shutDown = (signal: string) => {
     logger.info({ signal }, 'shutting down');

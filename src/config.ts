@@ -7,12 +7,18 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_LIMITS, type ServerLimits } from '../machines/limits.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 
+export const INSPECT_MODES = ['local', 'stately'] as const;
+export type InspectMode = (typeof INSPECT_MODES)[number];
+
 export interface Config {
   port: number;
   host: string;
   logLevel: LogLevel;
   limits: ServerLimits;
   allowedOrigins: string[];
+  /** Off when undefined: the inspector shows every session's state. */
+  inspect: InspectMode | undefined;
+  inspectBodies: boolean;
 }
 
 export const defaults: Config = {
@@ -21,6 +27,8 @@ export const defaults: Config = {
   logLevel: 'info',
   limits: { ...DEFAULT_LIMITS },
   allowedOrigins: [],
+  inspect: undefined,
+  inspectBodies: false,
 };
 
 export class ConfigError extends Error {
@@ -55,6 +63,10 @@ Options:
   --port N                    port to listen on (env PORT; default ${defaults.port}; 0 picks a free one)
   --host ADDR                 address to listen on (env HOST; default ${defaults.host})
   --allowed-origins A,B       browser origins allowed besides the server's own (default: none)
+  --inspect[=local|stately]   local (the default): serve the live actor inspector at /inspector,
+                              to loopback clients only; stately: feed the Stately inspector
+                              through the @statelyai/inspect relay on http://localhost:8080
+  --inspect-bodies            show chat message bodies in the inspector (redacted otherwise)
 ${Object.entries(LIMIT_FLAGS)
   .map(([flag, { key, help }]) => `  ${`--${flag} N`.padEnd(26)}  ${help} (default ${DEFAULT_LIMITS[key]})`)
   .join('\n')}
@@ -70,6 +82,13 @@ function parseWholeNumber(value: string, source: string, min: number, max = Numb
     throw new ConfigError(`${source} must be a whole number from ${min} to ${max}, not "${value}".`);
   }
   return number;
+}
+
+function parseInspect(value: string): InspectMode {
+  if (!(INSPECT_MODES as readonly string[]).includes(value)) {
+    throw new ConfigError(`--inspect must be --inspect, --inspect=local or --inspect=stately, not "--inspect=${value}".`);
+  }
+  return value as InspectMode;
 }
 
 function parseLogLevel(value: string): LogLevel {
@@ -100,13 +119,16 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
-      args: argv,
+      // A bare --inspect means the built-in inspector; parseArgs needs the value spelled out.
+      args: argv.map((arg) => (arg === '--inspect' ? '--inspect=local' : arg)),
       strict: true,
       allowPositionals: false,
       options: {
         port: { type: 'string' },
         host: { type: 'string' },
         'allowed-origins': { type: 'string' },
+        inspect: { type: 'string' },
+        'inspect-bodies': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         ...Object.fromEntries(Object.keys(LIMIT_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
       },
@@ -125,12 +147,19 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     if (typeof value === 'string') limits[key] = parseWholeNumber(value, `--${flag}`, min);
   }
 
+  const inspect = typeof values.inspect === 'string' ? parseInspect(values.inspect) : undefined;
+  const inspectBodies = values['inspect-bodies'] === true;
+  if (inspectBodies && inspect === undefined) {
+    throw new ConfigError('--inspect-bodies only makes sense with --inspect: add --inspect, or drop --inspect-bodies.');
+  }
   return {
     port: port === undefined ? defaults.port : parseWholeNumber(port, values.port !== undefined ? '--port' : 'PORT', 0, 65535),
     host: host ?? defaults.host,
     logLevel: env.LOG_LEVEL === undefined || env.LOG_LEVEL === '' ? defaults.logLevel : parseLogLevel(env.LOG_LEVEL),
     limits,
     allowedOrigins: typeof values['allowed-origins'] === 'string' ? parseOrigins(values['allowed-origins']) : [],
+    inspect,
+    inspectBodies,
     help: values.help === true,
   };
 }

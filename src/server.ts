@@ -5,12 +5,17 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
-import { createActor, type Actor } from 'xstate';
+import { createActor, type Actor, type InspectionEvent } from 'xstate';
 import { DEFAULT_LIMITS, type ServerLimits } from '../machines/limits.js';
 import { serverMachine } from '../machines/server.machine.js';
 import { CloseCode } from '../machines/socket.js';
+import { InspectorHub } from './inspection/hub.js';
+import { connectStately, type StatelyConnection } from './inspection/stately.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
+import { isLoopback } from './loopback.js';
+import { isOriginAllowed } from './origin.js';
+import { isInspectorPath, pageAt, servePage } from './pages.js';
 import { Transport } from './transport.js';
 
 export interface ChatServerOptions {
@@ -23,6 +28,16 @@ export interface ChatServerOptions {
   allowedOrigins?: Iterable<string>;
   /** The root machine; tests swap in variants (a failing session, say). */
   machine?: typeof serverMachine;
+  /**
+   * `local`: serve the inspector at `/inspector` (loopback clients only);
+   * `stately`: feed the Stately inspector through `@statelyai/inspect`'s relay.
+   * Off when absent, and then no inspection observer is attached at all.
+   */
+  inspect?: 'local' | 'stately';
+  /** Show chat message bodies to the inspector; redacted otherwise. */
+  inspectBodies?: boolean;
+  /** The Stately relay's port (default 8080); tests pass a free one. */
+  statelyRelayPort?: number;
 }
 
 export interface ChatServer {
@@ -31,6 +46,8 @@ export interface ChatServer {
   port: number;
   actor: Actor<typeof serverMachine>;
   transport: Transport;
+  /** Where to open the inspector, when one is on: `/inspector` or the Stately relay's page. */
+  inspectorUrl?: string;
   /** Closes every socket with 1001, waits for them (terminating stragglers), then stops. */
   close(): Promise<void>;
 }
@@ -43,28 +60,57 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       reportFault: (_, { actor, error }) => logger.error({ actor, err: error }, 'actor failed; its session was closed'),
     },
   });
-  const actor = createActor(machine, { input: { maxChannelsPerSession: limits.maxChannelsPerSession } });
+  const bodies = options.inspectBodies ?? false;
+  const hub = options.inspect === 'local' ? new InspectorHub(bodies) : undefined;
+  const stately: StatelyConnection | undefined =
+    options.inspect === 'stately' ? await connectStately({ bodies, relayPort: options.statelyRelayPort }) : undefined;
+  const inspect: ((event: InspectionEvent) => void) | undefined = hub?.inspect ?? stately?.inspect;
+  // Named, so the inspector shows `server` rather than a generated id at the root of the tree.
+  const actor = createActor(machine, {
+    id: 'server',
+    input: { maxChannelsPerSession: limits.maxChannelsPerSession },
+    ...(inspect ? { inspect } : {}),
+  });
   actor.subscribe({ error: (error) => logger.fatal({ err: error }, 'the server actor failed') });
   actor.start();
 
-  const transport = new Transport({ actor, logger, limits, allowedOrigins: new Set(options.allowedOrigins) });
+  const allowedOrigins = new Set(options.allowedOrigins);
+  const transport = new Transport({ actor, logger, limits, allowedOrigins });
   const http = createServer(
     // A client that never finishes its upgrade request is dropped after the handshake timeout.
     { connectionsCheckingInterval: Math.max(50, Math.min(limits.handshakeTimeoutMs / 2, 30_000)) },
-    (request, response) => handleRequest(request, response, actor),
+    (request, response) => handleRequest(request, response, actor, hub !== undefined),
   );
   http.headersTimeout = limits.handshakeTimeoutMs;
   http.requestTimeout = limits.handshakeTimeoutMs;
-  http.on('upgrade', (request, socket, head) => transport.handleUpgrade(request, socket, head));
+  http.on('upgrade', (request, socket, head) => {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (hub && path === '/inspector/socket') {
+      // Loopback alone is not enough: a foreign page in a developer's browser also connects from loopback.
+      if (isLoopback(request.socket.remoteAddress) && isOriginAllowed(request, allowedOrigins)) {
+        hub.handleUpgrade(request, socket, head);
+      } else {
+        socket.end(FORBIDDEN_UPGRADE);
+      }
+      return;
+    }
+    transport.handleUpgrade(request, socket, head);
+  });
   http.on('clientError', (_error, socket) => socket.destroy());
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      http.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        http.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    actor.stop();
+    stately?.stop();
+    throw error;
+  }
   const address = http.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
@@ -81,19 +127,42 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       for (const ws of transport.sockets) ws.terminate();
       // A terminated socket leaves the set on its 'close' event, a tick later.
       await waitForSockets(transport.sockets, 1_000);
+      // Inspector pages hold upgraded connections, which would keep the HTTP server open.
+      hub?.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeAllConnections();
       });
       actor.stop();
+      stately?.stop();
     })());
 
-  return { url, port: address.port, actor, transport, close };
+  const inspectorUrl = hub ? `${url}/inspector` : stately?.url;
+  return { url, port: address.port, actor, transport, close, ...(inspectorUrl ? { inspectorUrl } : {}) };
 }
 
-function handleRequest(request: IncomingMessage, response: ServerResponse, actor: Actor<typeof serverMachine>): void {
+const FORBIDDEN_UPGRADE = 'HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+
+function handleRequest(
+  request: IncomingMessage,
+  response: ServerResponse,
+  actor: Actor<typeof serverMachine>,
+  inspector: boolean,
+): void {
   const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-  if (request.method === 'GET' && path === '/healthz') {
+  const method = request.method ?? 'GET';
+  if (inspector && isInspectorPath(path) && !isLoopback(request.socket.remoteAddress)) {
+    response
+      .writeHead(403, { 'content-type': 'text/plain' })
+      .end('The inspector shows every session, so it answers only clients on this machine (loopback).\n');
+    return;
+  }
+  const page = method === 'GET' || method === 'HEAD' ? pageAt(path, inspector) : undefined;
+  if (page) {
+    void servePage(page, response, method === 'HEAD');
+    return;
+  }
+  if (method === 'GET' && path === '/healthz') {
     const { context, value } = actor.getSnapshot();
     const body = JSON.stringify({
       status: value === 'serving' ? 'ok' : 'draining',

@@ -18,6 +18,7 @@ import { CloseCode, type Connection } from '../machines/socket.js';
 import { connectionFor } from './connection.js';
 import { RefusalWindow, TokenBucket } from './flood.js';
 import type { Logger } from './log.js';
+import { isOriginAllowed } from './origin.js';
 import { parseClientFrame } from './protocol.js';
 
 const LOGIN_PATH = /^\/chat\/login\/([^/]*)$/;
@@ -65,7 +66,7 @@ export class Transport {
     const match = LOGIN_PATH.exec(path);
     if (!match) return refuse(socket, 404, 'Not Found', 'WebSocket connections go to /chat/login/NICK.');
     if (!this.accepting) return refuse(socket, 503, 'Service Unavailable', 'The server is shutting down.');
-    if (!this.originAllowed(request)) {
+    if (!isOriginAllowed(request, this.options.allowedOrigins)) {
       this.options.logger.warn({ origin: request.headers.origin }, 'upgrade refused: origin not allowed');
       return refuse(socket, 403, 'Forbidden', 'This origin may not connect. Ask the operator to add it to --allowed-origins.');
     }
@@ -94,14 +95,6 @@ export class Transport {
     const remaining = (this.connectionsByAddress.get(address) ?? 1) - 1;
     if (remaining > 0) this.connectionsByAddress.set(address, remaining);
     else this.connectionsByAddress.delete(address);
-  }
-
-  private originAllowed(request: IncomingMessage): boolean {
-    const origin = request.headers.origin;
-    if (origin === undefined) return true;
-    if (this.options.allowedOrigins.has(origin)) return true;
-    const host = request.headers.host;
-    return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
   }
 
   private accept(ws: WebSocket, nick: string | undefined, address: string): void {

@@ -101,12 +101,32 @@ describe('the command line', () => {
     [['--port', 'eighty'], '--port must be a whole number from 0 to 65535, not "eighty".'],
     [['--port', '70000'], '--port must be a whole number from 0 to 65535'],
     [['--colour'], "Unknown option '--colour'"],
+    [['--inspect=sky'], '--inspect must be --inspect, --inspect=local or --inspect=stately, not "--inspect=sky".'],
+    [['--inspect-bodies'], '--inspect-bodies only makes sense with --inspect'],
   ])('refuses %j with a message naming the problem and exit code 2', async (args, message) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     const { code, stderr } = await exitOf(child);
     expect(code).toBe(2);
     expect(stderr).toContain(message);
+  });
+
+  it('with --inspect, logs where the inspector is and serves it', async () => {
+    const { url, lines } = await run(['--port', '0', '--inspect']);
+    // The inspector line follows the listening line that `run` resolves on.
+    for (const deadline = Date.now() + 5_000; !lines.some((line) => 'inspector' in line) && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(lines).toContainEqual(expect.objectContaining({ inspector: `${url}/inspector`, bodies: false }));
+    const page = await fetch(`${url}/inspector`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<script type="module" src="/inspector/inspector.js">');
+  });
+
+  it('without --inspect, has no inspector page', async () => {
+    const { url, lines } = await run(['--port', '0']);
+    expect(lines.some((line) => 'inspector' in line)).toBe(false);
+    expect((await fetch(`${url}/inspector`)).status).toBe(404);
   });
 
   it('refuses a bad LOG_LEVEL naming the allowed levels', async () => {

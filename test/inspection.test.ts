@@ -1,0 +1,135 @@
+/**
+ * @module inspection.test: what the inspectors are sent, over real sockets:
+ * summaries instead of live objects, and message bodies only when allowed.
+ */
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { isLoopback } from '../src/loopback.js';
+import { useServer } from './support/server.js';
+
+const start = useServer();
+
+/** Collects every text frame a WebSocket at `url` receives. */
+async function listen(url: string): Promise<{ frames: string[]; until(test: (all: string) => boolean): Promise<void>; ws: WebSocket }> {
+  const ws = new WebSocket(url);
+  const frames: string[] = [];
+  ws.on('message', (data) => frames.push(data.toString()));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const until = async (test: (all: string) => boolean) => {
+    const deadline = Date.now() + 5_000;
+    while (!test(frames.join('\n'))) {
+      if (Date.now() > deadline) throw new Error(`timed out; received ${frames.join('\n').slice(0, 2000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  return { frames, until, ws };
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+describe('the local inspector stream', () => {
+  it.each([
+    [false, 'redacts'],
+    [true, 'shows'],
+  ])('with inspectBodies %s, %s message bodies and sends only JSON summaries', async (bodies) => {
+    const { server, login } = await start({ inspect: 'local', inspectBodies: bodies });
+    const inspector = await listen(`${server.url.replace('http', 'ws')}/inspector/socket`);
+    const alice = await login('alice');
+    alice.send({ type: 4, channel: '#django' });
+    await alice.next((frame) => frame.type === 4);
+    alice.send({ type: 0, dest: '#django', message: 'the secret plan' });
+    await alice.next((frame) => frame.type === 0);
+    await inspector.until((all) => all.includes('"socket.send"') && all.includes('"channel.say"'));
+
+    const messages = inspector.frames.map((frame) => JSON.parse(frame) as { kind: string });
+    expect(messages[0]?.kind).toBe('hello');
+    expect(messages.some((message) => message.kind === 'actor' && JSON.stringify(message).includes('"nick":"alice"'))).toBe(true);
+    const all = inspector.frames.join('\n');
+    if (bodies) expect(all).toContain('the secret plan');
+    else {
+      expect(all).not.toContain('secret');
+      expect(all).toContain('[redacted]');
+    }
+    inspector.ws.close();
+  });
+
+  it('refuses its socket to a page from another origin, even on loopback, with 403', async () => {
+    const { server } = await start({ inspect: 'local' });
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/inspector/socket`, { origin: 'https://evil.example' });
+    const status = await new Promise<number | undefined>((resolve) => {
+      ws.once('unexpected-response', (_request, response) => resolve(response.statusCode));
+      ws.once('open', () => resolve(undefined));
+    });
+    expect(status).toBe(403);
+  });
+
+  it('is not there without --inspect: the page and its socket are 404', async () => {
+    const { server } = await start();
+    expect((await fetch(`${server.url}/inspector`)).status).toBe(404);
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/inspector/socket`);
+    const status = await new Promise<number | undefined>((resolve) => {
+      ws.once('unexpected-response', (_request, response) => resolve(response.statusCode));
+      ws.once('open', () => resolve(undefined));
+    });
+    expect(status).toBe(404);
+  });
+});
+
+describe('the Stately relay', () => {
+  it('receives the actor system’s events with message bodies redacted', async () => {
+    const relayPort = await freePort();
+    const { server, login } = await start({ inspect: 'stately', statelyRelayPort: relayPort });
+    expect(server.inspectorUrl).toBe(`http://localhost:${relayPort}`);
+    const relay = await listen(`ws://127.0.0.1:${relayPort}`);
+    const alice = await login('alice');
+    alice.send({ type: 4, channel: '#flask' });
+    await alice.next((frame) => frame.type === 4);
+    alice.send({ type: 0, dest: '#flask', message: 'the secret plan' });
+    await alice.next((frame) => frame.type === 0);
+    await relay.until((all) => all.includes('channel.say'));
+    expect(relay.frames.join('\n')).not.toContain('secret');
+    relay.ws.close();
+  });
+});
+
+describe('the loopback check', () => {
+  it.each([
+    ['127.0.0.1', true],
+    ['127.8.9.10', true],
+    ['::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['192.168.1.20', false],
+    ['::ffff:10.0.0.1', false],
+    ['fe80::1', false],
+    ['1270.0.0.1', false],
+    [undefined, false],
+  ])('treats %s as loopback: %s', (address, expected) => {
+    expect(isLoopback(address)).toBe(expected);
+  });
+});
+
+describe('the pages', () => {
+  it('serves the chat page with a CSP that forbids inline scripts, keeps /healthz, and 404s the rest', async () => {
+    const { server } = await start();
+    const page = await fetch(`${server.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(page.headers.get('content-security-policy')).not.toContain('unsafe-inline');
+    expect((await fetch(`${server.url}/chat.js`)).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect((await fetch(`${server.url}/chat.css`)).headers.get('content-type')).toBe('text/css; charset=utf-8');
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${server.url}/web/chat/chat.ts`)).status).toBe(404);
+    expect((await fetch(`${server.url}/../package.json`)).status).toBe(404);
+  });
+});
