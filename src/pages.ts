@@ -50,6 +50,8 @@ const chatPages: Record<string, Page> = {
   '/': { file: join(root, 'web/chat/index.html'), contentType: HTML },
   '/chat.css': { file: join(root, 'web/chat/chat.css'), contentType: CSS },
   '/chat.js': { file: join(root, 'dist/web/chat/chat.js'), contentType: JS },
+  // Shared by both pages, which import it as `../dom.js`.
+  '/dom.js': { file: join(root, 'dist/web/dom.js'), contentType: JS },
 };
 
 const inspectorPages: Record<string, Page> = {

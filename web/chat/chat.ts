@@ -6,6 +6,8 @@
  * forbids inline scripts besides, so a hostile nick or message shows literally.
  */
 
+import { byId, h } from '../dom.js';
+
 type Frame = { type: number } & Record<string, unknown>;
 
 /** The channels the original server offered. */
@@ -28,24 +30,6 @@ interface Tab {
   /** Null for the server tab, which has no members. */
   members: HTMLUListElement | null;
   nicks: string[];
-}
-
-function byId<T extends HTMLElement>(id: string): T {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`The page is missing #${id}.`);
-  return element as T;
-}
-
-/** Builds an element; string children become text nodes, so they are never parsed as HTML. */
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Partial<Record<string, string>> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(props)) if (value !== undefined) element.setAttribute(name, value);
-  element.append(...children);
-  return element;
 }
 
 const ui = {

@@ -7,6 +7,8 @@
  * names come from users.
  */
 
+import { byId, h } from '../dom.js';
+
 interface ActorSummary {
   sessionId: string;
   id: string;
@@ -44,23 +46,6 @@ type Message =
 const ENDED_LINGER_MS = 1500;
 const MAX_ROWS = 500;
 const RETRY_MS = 1000;
-
-function byId<T extends HTMLElement>(id: string): T {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`The page is missing #${id}.`);
-  return element as T;
-}
-
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Partial<Record<string, string>> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(props)) if (value !== undefined) element.setAttribute(name, value);
-  element.append(...children);
-  return element;
-}
 
 const ui = {
   status: byId<HTMLParagraphElement>('status'),
