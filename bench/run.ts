@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FD_HEADROOM, IDLE_SESSIONS, MEASURE_MS, RUNS, WARMUP_MS, WORKERS } from './limits.js';
+import { FD_HEADROOM, IDLE_SESSIONS, IDLE_SESSIONS_TARGET, MEASURE_MS, RUNS, WARMUP_MS, WORKERS } from './limits.js';
 import { renderReport, type ScenarioRuns } from './report.js';
 import type { RunResult, Scenario, Settings } from './scenario.js';
 import { churn } from './scenarios/churn.js';
@@ -105,6 +105,13 @@ async function main(): Promise<void> {
     notesFor.get(idle)?.push(`scaled down from ${wanted} to ${settings.idleSessions} sessions: \`ulimit -n\` is ${limit}; raise it to measure ${wanted}.`);
   }
 
+  if (settings.idleSessions < IDLE_SESSIONS_TARGET) {
+    notesFor
+      .get(idle)
+      ?.push(
+        `measured with ${settings.idleSessions} sessions, not the ${IDLE_SESSIONS_TARGET} the target names: every login is broadcast to everyone online, so ${IDLE_SESSIONS_TARGET} logins cost ${(IDLE_SESSIONS_TARGET ** 2 / 2e6).toFixed(0)}M frames; run \`npm run bench -- --scenarios idle --idle-sessions ${IDLE_SESSIONS_TARGET}\` to measure it.`,
+      );
+  }
   mkdirSync(OUT_DIR, { recursive: true });
   const pool = WorkerPool.start(settings.workers);
   const started = Date.now();

@@ -26,7 +26,7 @@ async function settle(server: RunningServer, timeoutMs: number): Promise<boolean
 export const idle: Scenario = {
   name: 'idle',
   describe: (settings) =>
-    `${settings.idleSessions} logged-in sessions held open by raw clients that discard what they receive; server resident memory added per session, read after the server settles.`,
+    `${settings.idleSessions} logged-in sessions held open by raw clients that discard what they receive; server resident memory added per session, read from /proc after the server settles (no forced GC: heap still holding garbage from the login broadcasts counts too).`,
   figures: [
     { key: 'perSession', label: 'memory per session', unit: 'KiB', better: 'lower', decimals: 1, target: 1.25 },
     { key: 'rssMiB', label: 'server RSS with all sessions', unit: 'MiB', better: 'lower', decimals: 0 },
