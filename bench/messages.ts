@@ -1,0 +1,61 @@
+/**
+ * @module messages: what the coordinator and the client workers tell each
+ * other over the `child_process.fork` IPC channel.
+ *
+ * Times are on the shared monotonic clock of `payload.nowMicros`, so a window
+ * opened by the coordinator means the same instants in every worker.
+ */
+
+/** One benchmark client: its nick, its channel (if any) and its global sender number. */
+export interface ClientPlan {
+  nick: string;
+  channel?: string;
+  sender: number;
+}
+
+export interface Window {
+  /** Deliveries received, and latencies of messages sent, inside [from, to) count. */
+  from: number;
+  to: number;
+}
+
+export type Command =
+  /** Logs the clients in, joins each to its channel, and answers `ready` once all have seen their own join. */
+  | { cmd: 'login'; url: string; clients: ClientPlan[] }
+  /** Every client floods its channel, keeping at most `window` of its messages unacknowledged. */
+  | { cmd: 'flood'; window: number; measure: Window }
+  /** The worker's clients send `rate` messages a second between them, open loop. */
+  | { cmd: 'rate'; rate: number; tickMs: number; measure: Window }
+  /** `concurrency` loops connect a fresh nick, wait for its login, and disconnect. */
+  | { cmd: 'churn'; url: string; prefix: string; concurrency: number; measure: Window }
+  /** Stops sending (or churning) and answers `stopped` with what was sent. */
+  | { cmd: 'stop' }
+  /** Waits until every client has the frames it must have, then answers `drained`. */
+  | { cmd: 'drain'; expected: Expected; timeoutMs: number }
+  /** Opens `count` raw WebSocket connections that read and discard everything; answers `ready`. */
+  | { cmd: 'idle'; url: string; prefix: string; count: number }
+  /** Drops every socket and forgets all state; answers `reset`. */
+  | { cmd: 'reset' };
+
+export interface Expected {
+  /** Type 0 frames every member of a channel must have received, by channel. */
+  messages?: Record<string, number>;
+  /** Login (type 2) and logout (type 3) frames every logged-in client must have received since `login`. */
+  logins?: number;
+}
+
+export type Reply =
+  | { reply: 'ready'; clients: number }
+  | { reply: 'stopped'; sentByChannel: Record<string, number>; cycles: number; cyclesInWindow: number }
+  | {
+      reply: 'drained';
+      ok: boolean;
+      /** Deliveries received inside the window. */
+      delivered: number;
+      /** Latencies in microseconds of deliveries whose message was sent inside the window. */
+      latencies: number[];
+      /** Why the run failed, for the report; empty when ok. */
+      problems: string[];
+    }
+  | { reply: 'reset' }
+  | { reply: 'error'; message: string };

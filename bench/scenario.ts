@@ -1,0 +1,43 @@
+/**
+ * @module scenario: what every benchmark scenario is and what one run of it yields.
+ */
+import type { RunningServer } from './servers.js';
+import type { WorkerPool } from './workers.js';
+
+export interface Settings {
+  runs: number;
+  workers: number;
+  warmupMs: number;
+  measureMs: number;
+  idleSessions: number;
+}
+
+/** One figure a scenario reports, and the target its ratio to the baseline must meet. */
+export interface FigureSpec {
+  key: string;
+  label: string;
+  unit: string;
+  /** Which way is better, which decides what "meets the target" means. */
+  better: 'higher' | 'lower';
+  /** The ratio (project / baseline) to reach: at least it when higher is better, at most it otherwise. */
+  target?: number;
+  /** Printed with this many decimals. */
+  decimals: number;
+}
+
+export interface RunResult {
+  /** False when any frame was lost, duplicated or reordered, or a client failed: the figures then do not count. */
+  ok: boolean;
+  problems: string[];
+  figures: Record<string, number>;
+}
+
+export interface Scenario {
+  name: string;
+  /** One line for the report: what load, what is measured. */
+  describe(settings: Settings): string;
+  figures: FigureSpec[];
+  run(server: RunningServer, pool: WorkerPool, settings: Settings): Promise<RunResult>;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));

@@ -1,0 +1,117 @@
+/**
+ * @module servers: the two servers under test as child processes, started
+ * fresh for every run, and what the coordinator reads from them: resident
+ * memory and CPU time, from `/proc`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { SERVER_START_TIMEOUT_MS } from './limits.js';
+
+export type ServerKind = 'project' | 'baseline';
+
+const DIST = fileURLToPath(new URL('..', import.meta.url));
+const SCRIPTS: Record<ServerKind, string> = {
+  project: `${DIST}src/cli.js`,
+  baseline: `${DIST}bench/baselines/ws-server.js`,
+};
+/** Linux reports CPU time in clock ticks of 1/100 s on every platform Node supports. */
+const CLOCK_TICKS_PER_SECOND = 100;
+const HOST = '127.0.0.1';
+
+export interface RunningServer {
+  kind: ServerKind;
+  url: string;
+  pid: number;
+  /** Resident memory now, in bytes. */
+  rss(): number;
+  /** CPU time (user + system) used so far, in seconds. */
+  cpuSeconds(): number;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Write a V8 CPU profile into this directory when the server exits. */
+  profileDir?: string;
+  profileName?: string;
+}
+
+/**
+ * The project's CLI logs its URL only at `info`, and `info` also logs every
+ * connection, which would tax it in the benchmark. So both servers get a port
+ * picked here and count as started once they answer HTTP on it.
+ */
+export async function startServer(kind: ServerKind, options: StartOptions = {}): Promise<RunningServer> {
+  const port = await freePort();
+  const nodeArgs = options.profileDir
+    ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir, '--cpu-prof-name', options.profileName ?? `${kind}.cpuprofile`]
+    : [];
+  const child = spawn(process.execPath, [...nodeArgs, SCRIPTS[kind], '--port', String(port), '--host', HOST], {
+    env: { ...process.env, LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://${HOST}:${port}`;
+  await waitForHttp(url, child);
+  const pid = child.pid!;
+  return {
+    kind,
+    url,
+    pid,
+    rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN) * 1024,
+    cpuSeconds: () => {
+      // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the whole line.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+    },
+    stop: () => stopChild(child, options.profileDir !== undefined),
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, HOST, () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode} before listening; run it by hand to see why`);
+    const answered = await new Promise<boolean>((resolve) => {
+      const req = request(`${url}/healthz`, (response) => {
+        response.resume();
+        resolve(true);
+      });
+      req.on('error', () => resolve(false));
+      req.end();
+    });
+    if (answered) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`the server did not listen on ${url} within ${SERVER_START_TIMEOUT_MS} ms`);
+}
+
+/**
+ * A profiled server must exit cleanly to write its profile, so it gets
+ * SIGTERM; any other is killed outright, because a graceful shutdown
+ * broadcasts a logout per session and would only cost time.
+ */
+function stopChild(child: ChildProcess, graceful: boolean): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(graceful ? 'SIGTERM' : 'SIGKILL');
+  });
+}

@@ -1,0 +1,330 @@
+/**
+ * @module worker: one load generator process, forked by the coordinator. It
+ * owns a share of the benchmark's WebSocket clients and does what the
+ * coordinator's commands say (see `messages.ts`).
+ *
+ * Receivers count every frame that concerns them: each type 0 frame is checked
+ * to be the next one of its sender, so a lost, duplicated or reordered frame
+ * is caught where it happens, and `drain` proves the totals.
+ */
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { WebSocket } from 'ws';
+import { CONNECT_CONCURRENCY } from './limits.js';
+import type { ClientPlan, Command, Expected, Reply, Window } from './messages.js';
+import { frameType, messageFrame, nowMicros, readDelivery } from './payload.js';
+
+interface Client extends ClientPlan {
+  ws: WebSocket;
+  /** Messages sent, and the last of them echoed back (the sender's acknowledgement). */
+  sent: number;
+  acked: number;
+  /** Type 0 frames received, and the last sequence number seen from each sender. */
+  received: number;
+  lastSeq: Map<number, number>;
+  /** Logins and logouts of churning users seen since this client logged in. */
+  churnLogins: number;
+  churnLogouts: number;
+}
+
+/** Which worker this is, so churning nicks from different workers never collide. */
+const WORKER_ID = process.env.BENCH_WORKER_ID ?? '0';
+
+const state = {
+  clients: [] as Client[],
+  rawSockets: [] as Socket[],
+  churners: new Set<WebSocket>(),
+  problems: [] as string[],
+  mode: 'idle' as 'idle' | 'flood' | 'rate',
+  window: 0,
+  measure: { from: Infinity, to: -Infinity } as Window,
+  delivered: 0,
+  latencies: [] as number[],
+  churnPrefix: '',
+  stopping: false,
+  resetting: false,
+  timer: undefined as NodeJS.Timeout | undefined,
+  churnLoops: [] as Promise<void>[],
+  cycles: 0,
+  cyclesInWindow: 0,
+};
+
+function reply(message: Reply): void {
+  process.send!(message);
+}
+
+function problem(text: string): void {
+  // A run with one problem is failed; a few examples are enough to say why.
+  if (state.problems.length < 20) state.problems.push(text);
+}
+
+function wsUrl(url: string, nick: string): string {
+  return `${url.replace(/^http/, 'ws')}/chat/login/${encodeURIComponent(nick)}`;
+}
+
+function send(client: Client): void {
+  client.sent++;
+  client.ws.send(messageFrame(client.channel!, client.sender, client.sent));
+}
+
+function onFrame(client: Client, text: string): void {
+  const type = frameType(text);
+  if (type === 0) {
+    const delivery = readDelivery(text);
+    if (!delivery) return problem(`${client.nick}: unreadable message frame ${text.slice(0, 80)}`);
+    const last = client.lastSeq.get(delivery.sender) ?? 0;
+    if (delivery.seq !== last + 1) {
+      problem(`${client.nick}: message ${delivery.seq} of sender ${delivery.sender} after ${last}`);
+    }
+    client.lastSeq.set(delivery.sender, delivery.seq);
+    client.received++;
+    const now = nowMicros();
+    if (now >= state.measure.from && now < state.measure.to) state.delivered++;
+    if (state.mode === 'rate' && delivery.sentAt >= state.measure.from && delivery.sentAt < state.measure.to) {
+      state.latencies.push(now - delivery.sentAt);
+    }
+    if (delivery.sender === client.sender) {
+      client.acked = delivery.seq;
+      if (state.mode === 'flood' && !state.stopping) while (client.sent - client.acked < state.window) send(client);
+    }
+  } else if (type === 2 || type === 3) {
+    if (state.churnPrefix && text.startsWith(`{"type":${type},"user":"${state.churnPrefix}`)) {
+      if (type === 2) client.churnLogins++;
+      else client.churnLogouts++;
+    }
+  } else if (type === -1 || Number.isNaN(type)) {
+    problem(`${client.nick}: unexpected frame ${text.slice(0, 120)}`);
+  }
+}
+
+/** Opens one client and resolves once it is logged in and, if it has a channel, has seen its own join. */
+function logIn(url: string, plan: ClientPlan): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl(url, plan.nick), { perMessageDeflate: false, skipUTF8Validation: true });
+    const client: Client = { ...plan, ws, sent: 0, acked: 0, received: 0, lastSeq: new Map(), churnLogins: 0, churnLogouts: 0 };
+    let phase: 'login' | 'join' | 'ready' = 'login';
+    ws.on('message', (data: Buffer) => {
+      const text = data.toString();
+      if (phase === 'ready') return onFrame(client, text);
+      const type = frameType(text);
+      if (type === -1) return reject(new Error(`${plan.nick} refused: ${text}`));
+      if (phase === 'login' && type === 6) {
+        if (plan.channel === undefined) {
+          phase = 'ready';
+          return resolve(client);
+        }
+        phase = 'join';
+        ws.send(JSON.stringify({ type: 4, channel: plan.channel }));
+      } else if (phase === 'join' && type === 4) {
+        // A joiner's own join frame is the first join frame it receives from its channel.
+        phase = 'ready';
+        resolve(client);
+      }
+    });
+    ws.on('error', (error) => {
+      if (!state.resetting) problem(`${plan.nick}: ${error.message}`);
+      reject(error);
+    });
+    ws.on('close', (code) => {
+      if (!state.resetting) problem(`${plan.nick}: closed by the server (${code})`);
+      reject(new Error(`${plan.nick} closed (${code}) during setup`));
+    });
+  });
+}
+
+/** Runs `task` over `items` with at most `limit` in flight. */
+async function pool<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
+
+/** One churning user's life: connect, wait for the login to be complete, disconnect. */
+function churnOnce(url: string, nick: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl(url, nick), { perMessageDeflate: false, skipUTF8Validation: true });
+    state.churners.add(ws);
+    let loggedIn = false;
+    ws.on('message', (data: Buffer) => {
+      if (loggedIn) return;
+      const type = frameType(data.toString());
+      if (type === 6) {
+        loggedIn = true;
+        ws.close();
+      } else if (type === -1) reject(new Error(`${nick} refused: ${data.toString()}`));
+    });
+    ws.on('error', reject);
+    ws.on('close', () => {
+      state.churners.delete(ws);
+      if (loggedIn) resolve();
+      else reject(new Error(`${nick} closed before its login completed`));
+    });
+  });
+}
+
+async function churnLoop(url: string, prefix: string, lane: number): Promise<void> {
+  for (let n = 0; !state.stopping; n++) {
+    try {
+      await churnOnce(url, `${prefix}${WORKER_ID}l${lane}x${n}`);
+    } catch (error) {
+      if (!state.resetting) problem(`churn: ${(error as Error).message}`);
+      return;
+    }
+    state.cycles++;
+    const now = nowMicros();
+    if (now >= state.measure.from && now < state.measure.to) state.cyclesInWindow++;
+  }
+}
+
+/** A raw WebSocket that completes the handshake and then discards every byte: the cheapest idle client. */
+function openRaw(url: string, nick: string): Promise<Socket> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect({ host: hostname, port: Number(port) });
+    let upgraded = false;
+    socket.on('connect', () => {
+      socket.write(
+        `GET /chat/login/${encodeURIComponent(nick)} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\n` +
+          'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      );
+    });
+    socket.on('data', (chunk) => {
+      if (upgraded) return;
+      upgraded = true;
+      if (chunk.toString('latin1', 0, 12) === 'HTTP/1.1 101') resolve(socket);
+      else reject(new Error(`${nick}: upgrade refused: ${chunk.toString('latin1', 0, 40)}`));
+    });
+    socket.on('error', (error) => {
+      if (!state.resetting) problem(`${nick}: ${error.message}`);
+      reject(error);
+    });
+    socket.on('close', () => {
+      if (!state.resetting) problem(`${nick}: idle connection closed by the server`);
+    });
+  });
+}
+
+function checkDrained(expected: Expected): string[] {
+  const short: string[] = [];
+  let missing = 0;
+  let extra = 0;
+  for (const client of state.clients) {
+    if (expected.messages && client.channel !== undefined) {
+      const want = expected.messages[client.channel] ?? 0;
+      if (client.received < want) missing += want - client.received;
+      if (client.received > want) extra += client.received - want;
+    }
+    if (expected.logins !== undefined) {
+      missing += Math.max(0, expected.logins - client.churnLogins) + Math.max(0, expected.logins - client.churnLogouts);
+      extra += Math.max(0, client.churnLogins - expected.logins) + Math.max(0, client.churnLogouts - expected.logins);
+    }
+  }
+  if (missing > 0) short.push(`${missing} expected frames never arrived`);
+  if (extra > 0) short.push(`${extra} frames more than were sent arrived`);
+  return short;
+}
+
+async function drain(expected: Expected, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let shortfall = checkDrained(expected);
+  while (shortfall.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    shortfall = checkDrained(expected);
+  }
+  for (const text of shortfall) problem(text);
+  reply({ reply: 'drained', ok: state.problems.length === 0, delivered: state.delivered, latencies: state.latencies, problems: state.problems });
+}
+
+function stop(): void {
+  state.stopping = true;
+  clearInterval(state.timer);
+  void Promise.all(state.churnLoops).then(() => {
+    const sentByChannel: Record<string, number> = {};
+    for (const client of state.clients) {
+      if (client.channel !== undefined) sentByChannel[client.channel] = (sentByChannel[client.channel] ?? 0) + client.sent;
+    }
+    reply({ reply: 'stopped', sentByChannel, cycles: state.cycles, cyclesInWindow: state.cyclesInWindow });
+  });
+}
+
+async function reset(): Promise<void> {
+  state.resetting = true;
+  clearInterval(state.timer);
+  for (const client of state.clients) client.ws.terminate();
+  for (const ws of state.churners) ws.terminate();
+  for (const socket of state.rawSockets) socket.destroy();
+  await Promise.allSettled(state.churnLoops);
+  Object.assign(state, {
+    clients: [],
+    rawSockets: [],
+    churners: new Set(),
+    problems: [],
+    mode: 'idle',
+    window: 0,
+    measure: { from: Infinity, to: -Infinity },
+    delivered: 0,
+    latencies: [],
+    churnPrefix: '',
+    stopping: false,
+    timer: undefined,
+    churnLoops: [],
+    cycles: 0,
+    cyclesInWindow: 0,
+  });
+  // Let the terminated sockets' close events fire while `resetting` still hides them.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  state.resetting = false;
+  reply({ reply: 'reset' });
+}
+
+async function handle(command: Command): Promise<void> {
+  switch (command.cmd) {
+    case 'login': {
+      state.clients = await pool(command.clients, CONNECT_CONCURRENCY, (plan) => logIn(command.url, plan));
+      return reply({ reply: 'ready', clients: state.clients.length });
+    }
+    case 'flood': {
+      Object.assign(state, { mode: 'flood', window: command.window, measure: command.measure });
+      for (const client of state.clients) while (client.sent < command.window) send(client);
+      return;
+    }
+    case 'rate': {
+      Object.assign(state, { mode: 'rate', measure: command.measure });
+      const senders = state.clients.filter((client) => client.channel !== undefined);
+      const start = nowMicros();
+      let sent = 0;
+      state.timer = setInterval(() => {
+        const due = Math.floor((command.rate * (nowMicros() - start)) / 1e6) - sent;
+        for (let i = 0; i < due; i++) send(senders[sent++ % senders.length]!);
+      }, command.tickMs);
+      return;
+    }
+    case 'churn': {
+      Object.assign(state, { churnPrefix: command.prefix, measure: command.measure });
+      state.churnLoops = Array.from({ length: command.concurrency }, (_, lane) => churnLoop(command.url, command.prefix, lane));
+      return;
+    }
+    case 'stop':
+      return stop();
+    case 'drain':
+      return drain(command.expected, command.timeoutMs);
+    case 'idle': {
+      const nicks = Array.from({ length: command.count }, (_, i) => `${command.prefix}${i}`);
+      state.rawSockets = await pool(nicks, CONNECT_CONCURRENCY, (nick) => openRaw(command.url, nick));
+      return reply({ reply: 'ready', clients: state.rawSockets.length });
+    }
+    case 'reset':
+      return reset();
+  }
+}
+
+process.on('message', (command: Command) => {
+  handle(command).catch((error: unknown) => reply({ reply: 'error', message: (error as Error).message }));
+});
+process.on('disconnect', () => process.exit(0));
