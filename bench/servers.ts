@@ -17,6 +17,15 @@ const SCRIPTS: Record<ServerKind, string> = {
   project: `${DIST}src/cli.js`,
   baseline: `${DIST}bench/baselines/ws-server.js`,
 };
+/**
+ * The project's flood control and per-address cap are for the open internet:
+ * a benchmark floods on purpose from one address, so both are switched off,
+ * as the README says load tests need.
+ */
+const LIMITS_OFF: Record<ServerKind, string[]> = {
+  project: ['--rate-limit', '0', '--max-connections-per-ip', '0', '--max-connections', '100000'],
+  baseline: [],
+};
 /** Linux reports CPU time in clock ticks of 1/100 s on every platform Node supports. */
 const CLOCK_TICKS_PER_SECOND = 100;
 const HOST = '127.0.0.1';
@@ -48,7 +57,7 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
   const nodeArgs = options.profileDir
     ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir, '--cpu-prof-name', options.profileName ?? `${kind}.cpuprofile`]
     : [];
-  const child = spawn(process.execPath, [...nodeArgs, SCRIPTS[kind], '--port', String(port), '--host', HOST], {
+  const child = spawn(process.execPath, [...nodeArgs, SCRIPTS[kind], '--port', String(port), '--host', HOST, ...LIMITS_OFF[kind]], {
     env: { ...process.env, LOG_LEVEL: 'silent' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

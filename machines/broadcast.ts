@@ -2,22 +2,36 @@
  * @module broadcast: the one place where a frame fans out to many sockets.
  *
  * Every frame that reaches more than one client leaves through here: it is
- * encoded once and the same event object, holding the same string, is handed
- * to each recipient's socket actor. When fan-out moves across processes, this
- * is the seam to replace.
+ * encoded once and handed, as one event, to the outbox actor, which gives the
+ * same string to each recipient's socket actor.
  */
-import type { AnyActorRef } from 'xstate';
+import type { ActorSystem, AnyActorRef } from 'xstate';
 import { encode, type ServerFrame } from './frames.js';
+import { OUTBOX_ID, type OutboxEvent } from './outbox.js';
 import type { SocketEvent } from './socket.js';
 
 /** The subset of `enqueueActions`' `enqueue` that fan-out needs. */
 export interface Enqueuer {
-  sendTo(target: AnyActorRef, event: SocketEvent): void;
+  sendTo(target: AnyActorRef, event: SocketEvent | OutboxEvent): void;
 }
 
-export function broadcast(enqueue: Enqueuer, recipients: Iterable<AnyActorRef>, frame: ServerFrame): void {
+export function broadcast(
+  enqueue: Enqueuer,
+  system: ActorSystem<any>,
+  recipients: Iterable<AnyActorRef>,
+  frame: ServerFrame,
+): void {
   const event: SocketEvent = { type: 'socket.send', data: encode(frame) };
-  for (const socket of recipients) enqueue.sendTo(socket, event);
+  // Callers hand over a fresh array they do not touch again, so it travels without a copy.
+  const sockets = Array.isArray(recipients) ? (recipients as AnyActorRef[]) : Array.from(recipients);
+  if (sockets.length === 0) return;
+  const outbox = system.get(OUTBOX_ID) as AnyActorRef | undefined;
+  if (outbox) {
+    enqueue.sendTo(outbox, { type: 'outbox.deliver', sockets, event });
+    return;
+  }
+  // A machine running on its own, without the server (in a unit test, say), has no outbox.
+  for (const socket of sockets) enqueue.sendTo(socket, event);
 }
 
 /** Sends one frame to one socket: the unicast twin of {@link broadcast}. */

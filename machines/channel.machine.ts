@@ -47,7 +47,7 @@ export interface ChannelJoinedEvent {
   ref: AnyActorRef;
 }
 
-function sockets(members: Map<string, Member>): Iterable<AnyActorRef> {
+function sockets(members: Map<string, Member>): AnyActorRef[] {
   return Array.from(members.values(), (member) => member.socket);
 }
 
@@ -63,9 +63,9 @@ export const channelMachine = setup({
       context.members.set(event.member.id, event.member);
       return { joins: context.joins + 1 };
     }),
-    announceJoin: enqueueActions(({ context, event, enqueue }) => {
+    announceJoin: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'channel.join') return;
-      broadcast(enqueue, sockets(context.members), { type: 4, channel: context.name, user: event.member.nick });
+      broadcast(enqueue, system, sockets(context.members), { type: 4, channel: context.name, user: event.member.nick });
     }),
     confirmJoin: sendTo(
       ({ event }) => (event as Extract<ChannelEvent, { type: 'channel.join' }>).member.session,
@@ -75,20 +75,20 @@ export const channelMachine = setup({
      * A member who asked to leave hears its own leave frame and nothing after
      * it; one whose socket dropped is removed first, so only the others hear.
      */
-    removeMember: enqueueActions(({ context, event, enqueue }) => {
+    removeMember: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'channel.leave') return;
       const member = context.members.get(event.id);
       if (!member) return;
       const frame = { type: 5, channel: context.name, user: member.nick } as const;
-      if (!event.disconnected) broadcast(enqueue, sockets(context.members), frame);
+      if (!event.disconnected) broadcast(enqueue, system, sockets(context.members), frame);
       context.members.delete(event.id);
-      if (event.disconnected) broadcast(enqueue, sockets(context.members), frame);
+      if (event.disconnected) broadcast(enqueue, system, sockets(context.members), frame);
     }),
-    relayMessage: enqueueActions(({ context, event, enqueue }) => {
+    relayMessage: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'channel.say') return;
       const sender = context.members.get(event.id);
       if (!sender) return;
-      broadcast(enqueue, sockets(context.members), {
+      broadcast(enqueue, system, sockets(context.members), {
         type: 0,
         dest: context.name,
         message: event.message,

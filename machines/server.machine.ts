@@ -7,12 +7,13 @@
  * `xstate.error.actor.*`, where the child's client is closed with 1011 and
  * everyone else is told it left, as after any disconnect.
  */
-import { assign, enqueueActions, setup, type AnyActorRef, type EventObject } from 'xstate';
+import { assign, enqueueActions, setup, type ActorSystem, type AnyActorRef, type EventObject } from 'xstate';
 import { broadcast, unicast } from './broadcast.js';
 import { channelMachine, type ChannelEvent } from './channel.machine.js';
 import { usersFrame } from './frames.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { nickKey } from './names.js';
+import { OUTBOX_ID, outboxLogic } from './outbox.js';
 import type { ChannelToServerEvent, HelloAnswer, SessionToServerEvent } from './server.events.js';
 import { sessionMachine, type SessionContext } from './session.machine.js';
 import { CloseCode, socketLogic, type Connection, type SocketEvent } from './socket.js';
@@ -36,6 +37,8 @@ export interface ChannelEntry {
  * ten thousand sessions a copy per connect would make connecting quadratic.
  */
 export interface ServerContext {
+  /** Where every broadcast leaves the actor system (see machines/outbox.ts). */
+  outbox: AnyActorRef;
   maxChannelsPerSession: number;
   sessions: Map<string, SessionEntry>;
   /** Lower-cased nick to connection id, for logged-in sessions. */
@@ -81,7 +84,7 @@ interface Enqueue {
  * hear it leave, then every remaining user hears it log out. Runs once per
  * session, whether it logged out, dropped or failed.
  */
-function logOut(enqueue: Enqueue, context: ServerContext, id: string, channels: Iterable<string>): void {
+function logOut(enqueue: Enqueue, system: ActorSystem<any>, context: ServerContext, id: string, channels: Iterable<string>): void {
   const entry = context.sessions.get(id);
   if (!entry?.loggedIn) return;
   const leave: ChannelEvent = { type: 'channel.leave', id, disconnected: true };
@@ -91,7 +94,7 @@ function logOut(enqueue: Enqueue, context: ServerContext, id: string, channels: 
   }
   entry.loggedIn = false;
   context.nicks.delete(nickKey(entry.nick));
-  broadcast(enqueue, loggedInSockets(context), { type: 3, user: entry.nick });
+  broadcast(enqueue, system, loggedInSockets(context), { type: 3, user: entry.nick });
 }
 
 /** The child id inside an `xstate.done.actor.*` or `xstate.error.actor.*` event type. */
@@ -109,6 +112,7 @@ export const serverMachine = setup({
     session: sessionMachine,
     channel: channelMachine,
     socket: socketLogic,
+    outbox: outboxLogic,
   },
   actions: {
     spawnSession: assign(({ context, event, spawn }) => {
@@ -123,23 +127,23 @@ export const serverMachine = setup({
       context.sessions.set(id, { id, nick, session, socket, loggedIn: false });
       return {};
     }),
-    logIn: enqueueActions(({ context, event, enqueue }) => {
+    logIn: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'session.hello') return;
       const entry = context.sessions.get(event.id);
       if (!entry) return;
       entry.loggedIn = true;
       context.nicks.set(nickKey(event.nick), event.id);
       enqueue.sendTo(event.session, { type: 'session.accepted' } satisfies HelloAnswer);
-      broadcast(enqueue, loggedInSockets(context), { type: 2, user: event.nick });
+      broadcast(enqueue, system, loggedInSockets(context), { type: 2, user: event.nick });
       unicast(enqueue, event.socket, usersFrame(loggedInNicks(context)));
     }),
     refuseNick: enqueueActions(({ event, enqueue }) => {
       if (event.type !== 'session.hello') return;
       enqueue.sendTo(event.session, { type: 'session.refused', code: 'nick_taken' } satisfies HelloAnswer);
     }),
-    logOut: enqueueActions(({ context, event, enqueue }) => {
+    logOut: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'session.ended') return;
-      logOut(enqueue, context, event.id, event.channels);
+      logOut(enqueue, system, context, event.id, event.channels);
     }),
     removeFinishedChild: enqueueActions(({ context, event, enqueue }) => {
       const child = childId(event.type);
@@ -150,7 +154,7 @@ export const serverMachine = setup({
       enqueue.stopChild(child);
       enqueue.stopChild(socketActorId(id));
     }),
-    contain: enqueueActions(({ context, event, enqueue }) => {
+    contain: enqueueActions(({ context, event, enqueue, system }) => {
       const child = childId(event.type);
       const [kind, ...rest] = child.split(':');
       const key = rest.join(':');
@@ -158,7 +162,7 @@ export const serverMachine = setup({
         const entry = context.sessions.get(key);
         if (!entry) return;
         const channels = (entry.session.getSnapshot().context as SessionContext | undefined)?.channels;
-        logOut(enqueue, context, key, channels?.keys() ?? []);
+        logOut(enqueue, system, context, key, channels?.keys() ?? []);
         context.sessions.delete(key);
         if (kind === 'session') {
           enqueue.sendTo(entry.socket, {
@@ -241,7 +245,8 @@ export const serverMachine = setup({
   },
 }).createMachine({
   id: 'server',
-  context: ({ input }) => ({
+  context: ({ input, spawn }) => ({
+    outbox: spawn('outbox', { id: OUTBOX_ID, systemId: OUTBOX_ID }),
     maxChannelsPerSession: input.maxChannelsPerSession ?? DEFAULT_LIMITS.maxChannelsPerSession,
     sessions: new Map(),
     nicks: new Map(),

@@ -14,7 +14,7 @@ import { encode, errorFrame } from '../machines/frames.js';
 import type { ServerLimits } from '../machines/limits.js';
 import { isValidNick } from '../machines/names.js';
 import { sessionActorId, type serverMachine } from '../machines/server.machine.js';
-import { CloseCode, type Connection } from '../machines/socket.js';
+import { CloseCode } from '../machines/socket.js';
 import { connectionFor } from './connection.js';
 import { RefusalWindow, TokenBucket } from './flood.js';
 import type { Logger } from './log.js';
@@ -112,30 +112,24 @@ export class Transport {
     }
 
     const id = String(++this.nextId);
-    const log = logger.child({ id, nick });
+    // Plain bindings rather than a child logger: ten thousand idle sessions would each keep one.
+    const who = { id, nick, address };
     let session: AnyActorRef | undefined;
     const running = () => session?.getSnapshot().status === 'active';
-    const inner = connectionFor(ws, (code, reason) => {
-      if (code === CloseCode.policyViolation) log.warn({ address, reason }, 'connection rejected');
-      if (code === CloseCode.slowConsumer) log.warn({ address }, 'slow consumer disconnected');
-    });
-    let overflowed = false;
-    const connection: Connection = {
-      send(data) {
-        if (overflowed) return;
-        inner.send(data);
-        if (ws.bufferedAmount > limits.maxBufferedBytes) {
-          // Stop queueing at once so memory stays bounded; the session closes it after this broadcast.
-          overflowed = true;
-          queueMicrotask(() => {
-            if (running()) session!.send({ type: 'socket.overflow' });
-          });
-        }
+    const connection = connectionFor(ws, {
+      maxBufferedBytes: limits.maxBufferedBytes,
+      // Deferred: the overflow is noticed inside a broadcast, which should finish before the session reacts.
+      onOverflow: () =>
+        queueMicrotask(() => {
+          if (running()) session!.send({ type: 'socket.overflow' });
+        }),
+      onClose: (code, reason) => {
+        if (code === CloseCode.policyViolation) logger.warn({ ...who, reason }, 'connection rejected');
+        if (code === CloseCode.slowConsumer) logger.warn(who, 'slow consumer disconnected');
       },
-      close: (code, reason) => inner.close(code, reason),
-    };
+    });
 
-    log.info({ address }, 'connection opened');
+    logger.info(who, 'connection opened');
     actor.send({ type: 'connection.open', id, nick, connection });
     session = actor.system.get(sessionActorId(id)) as AnyActorRef | undefined;
     if (!session) {
@@ -154,7 +148,7 @@ export class Transport {
         if (!bucket.take(now)) {
           live.send({ type: 'client.invalid', code: 'rate_limited' });
           if (refusals.refuse(now)) {
-            log.warn({ address }, 'flooding client disconnected');
+            logger.warn(who, 'flooding client disconnected');
             live.send({ type: 'client.flooding' });
           }
           return;
@@ -167,7 +161,7 @@ export class Transport {
       );
     });
     ws.on('close', (code) => {
-      log.info({ code }, 'connection closed');
+      logger.info({ ...who, code }, 'connection closed');
       if (running()) live.send({ type: 'socket.closed', code });
     });
   }

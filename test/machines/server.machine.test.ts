@@ -21,7 +21,11 @@ function start(machine = serverMachine) {
     const session = server.system.get(`session:${id}`) as AnyActorRef;
     return { id, connection, session, send: (event: Parameters<AnyActorRef['send']>[0]) => session.send(event) };
   };
-  const children = () => Object.keys(server.getSnapshot().children).sort();
+  // The outbox lives as long as the server; the tests are about what comes and goes.
+  const children = () =>
+    Object.keys(server.getSnapshot().children)
+      .filter((id) => id !== 'outbox')
+      .sort();
   return { server, connect, children, faults };
 }
 
@@ -31,6 +35,20 @@ describe('server machine', () => {
     connect('alice');
     connect('bob');
     expect(children()).toEqual(['session:1', 'session:2', 'socket:1', 'socket:2']);
+  });
+
+  it('sends each broadcast to the outbox once, with every recipient socket', () => {
+    const { server, connect } = start();
+    const delivered: unknown[] = [];
+    server.system.inspect((inspection) => {
+      if (inspection.type === '@xstate.event' && inspection.event.type === 'outbox.deliver') delivered.push(inspection.event);
+    });
+    connect('alice');
+    connect('bob');
+    connect('carol');
+    expect(server.getSnapshot().children.outbox).toBeDefined();
+    // Each login is announced to everyone logged in so far: one outbox event each, with 1, 2 and 3 sockets.
+    expect(delivered.map((event) => (event as { sockets: unknown[] }).sockets.length)).toEqual([1, 2, 3]);
   });
 
   it('spawns a channel on the first join and stops it when the last member leaves', () => {
