@@ -59,3 +59,6 @@ export const SETTLE_CPU_SHARE = 0.02;
 export const SETTLE_SAMPLE_MS = 500;
 /** File descriptors kept free for everything but client sockets when checking `ulimit -n`. */
 export const FD_HEADROOM = 200;
+
+/** How long a server is given to finish a forced garbage collection before its memory is read. */
+export const GC_WAIT_MS = 1_000;

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { SERVER_START_TIMEOUT_MS } from './limits.js';
+import { GC_WAIT_MS, SERVER_START_TIMEOUT_MS } from './limits.js';
 
 export type ServerKind = 'project' | 'baseline';
 
@@ -26,6 +26,7 @@ const LIMITS_OFF: Record<ServerKind, string[]> = {
   project: ['--rate-limit', '0', '--max-connections-per-ip', '0', '--max-connections', '100000'],
   baseline: [],
 };
+const GC_HOOK = `${DIST}bench/gc-hook.js`;
 /** Linux reports CPU time in clock ticks of 1/100 s on every platform Node supports. */
 const CLOCK_TICKS_PER_SECOND = 100;
 const HOST = '127.0.0.1';
@@ -38,6 +39,8 @@ export interface RunningServer {
   rss(): number;
   /** CPU time (user + system) used so far, in seconds. */
   cpuSeconds(): number;
+  /** Asks the server for a full garbage collection (see gc-hook.ts) and gives it time to finish. */
+  collectGarbage(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,7 +60,8 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
   const nodeArgs = options.profileDir
     ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir, '--cpu-prof-name', options.profileName ?? `${kind}.cpuprofile`]
     : [];
-  const child = spawn(process.execPath, [...nodeArgs, SCRIPTS[kind], '--port', String(port), '--host', HOST, ...LIMITS_OFF[kind]], {
+  const gcHook = ['--expose-gc', '--import', GC_HOOK];
+  const child = spawn(process.execPath, [...gcHook, ...nodeArgs, SCRIPTS[kind], '--port', String(port), '--host', HOST, ...LIMITS_OFF[kind]], {
     env: { ...process.env, LOG_LEVEL: 'silent' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -73,6 +77,10 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
       // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the whole line.
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
       return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+    },
+    collectGarbage: async () => {
+      child.kill('SIGUSR2');
+      await new Promise((resolve) => setTimeout(resolve, GC_WAIT_MS));
     },
     stop: () => stopChild(child, options.profileDir !== undefined),
   };
