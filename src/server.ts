@@ -16,6 +16,7 @@ import { silentLogger } from './log.js';
 import { isLoopback } from './loopback.js';
 import { isOriginAllowed } from './origin.js';
 import { isInspectorPath, pageAt, servePage } from './pages.js';
+import { refuseUpgrade } from './refuse-upgrade.js';
 import { Transport } from './transport.js';
 
 export interface ChatServerOptions {
@@ -90,7 +91,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       if (isLoopback(request.socket.remoteAddress) && isOriginAllowed(request, allowedOrigins)) {
         hub.handleUpgrade(request, socket, head);
       } else {
-        socket.end(FORBIDDEN_UPGRADE);
+        refuseUpgrade(socket, 403, 'Forbidden', INSPECTOR_LOOPBACK_ONLY);
       }
       return;
     }
@@ -141,7 +142,8 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   return { url, port: address.port, actor, transport, close, ...(inspectorUrl ? { inspectorUrl } : {}) };
 }
 
-const FORBIDDEN_UPGRADE = 'HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+const INSPECTOR_LOOPBACK_ONLY =
+  'The inspector shows every session, so it answers only clients on this machine (loopback) and pages of this server.';
 
 function handleRequest(
   request: IncomingMessage,
@@ -154,7 +156,7 @@ function handleRequest(
   if (inspector && isInspectorPath(path) && !isLoopback(request.socket.remoteAddress)) {
     response
       .writeHead(403, { 'content-type': 'text/plain' })
-      .end('The inspector shows every session, so it answers only clients on this machine (loopback).\n');
+      .end(`${INSPECTOR_LOOPBACK_ONLY}\n`);
     return;
   }
   const page = method === 'GET' || method === 'HEAD' ? pageAt(path, inspector) : undefined;

@@ -20,6 +20,7 @@ import { RefusalWindow, TokenBucket } from './flood.js';
 import type { Logger } from './log.js';
 import { isOriginAllowed } from './origin.js';
 import { parseClientFrame } from './protocol.js';
+import { refuseUpgrade } from './refuse-upgrade.js';
 
 const LOGIN_PATH = /^\/chat\/login\/([^/]*)$/;
 
@@ -64,21 +65,21 @@ export class Transport {
     const { limits } = this.options;
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     const match = LOGIN_PATH.exec(path);
-    if (!match) return refuse(socket, 404, 'Not Found', 'WebSocket connections go to /chat/login/NICK.');
-    if (!this.accepting) return refuse(socket, 503, 'Service Unavailable', 'The server is shutting down.');
+    if (!match) return refuseUpgrade(socket, 404, 'Not Found', 'WebSocket connections go to /chat/login/NICK.');
+    if (!this.accepting) return refuseUpgrade(socket, 503, 'Service Unavailable', 'The server is shutting down.');
     if (!isOriginAllowed(request, this.options.allowedOrigins)) {
       this.options.logger.warn({ origin: request.headers.origin }, 'upgrade refused: origin not allowed');
-      return refuse(socket, 403, 'Forbidden', 'This origin may not connect. Ask the operator to add it to --allowed-origins.');
+      return refuseUpgrade(socket, 403, 'Forbidden', 'This origin may not connect. Ask the operator to add it to --allowed-origins.');
     }
     const address = request.socket.remoteAddress ?? 'unknown';
     if (this.connections >= limits.maxConnections) {
       this.options.logger.warn({ address }, 'upgrade refused: server full');
-      return refuse(socket, 503, 'Service Unavailable', 'The server is full. Try again later.');
+      return refuseUpgrade(socket, 503, 'Service Unavailable', 'The server is full. Try again later.');
     }
     const fromAddress = this.connectionsByAddress.get(address) ?? 0;
     if (limits.maxConnectionsPerIp > 0 && fromAddress >= limits.maxConnectionsPerIp) {
       this.options.logger.warn({ address }, 'upgrade refused: too many connections from one address');
-      return refuse(socket, 429, 'Too Many Requests', 'Too many connections from your address. Close some first.');
+      return refuseUpgrade(socket, 429, 'Too Many Requests', 'Too many connections from your address. Close some first.');
     }
 
     // Counted per TCP socket, so an upgrade that fails half-way is released as surely as a closed chat.
@@ -196,14 +197,6 @@ export class Transport {
   get admitted(): { total: number; byAddress: ReadonlyMap<string, number> } {
     return { total: this.connections, byAddress: this.connectionsByAddress };
   }
-}
-
-function refuse(socket: Duplex, status: number, statusText: string, reason: string): void {
-  const body = `${reason}\n`;
-  socket.end(
-    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
 }
 
 function decodeNick(segment: string): string | undefined {
