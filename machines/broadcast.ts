@@ -18,13 +18,12 @@ export interface Enqueuer {
 export function broadcast(
   enqueue: Enqueuer,
   system: ActorSystem<any>,
-  recipients: Iterable<AnyActorRef>,
+  /** A fresh array the caller does not touch again, so it travels to the outbox without a copy. */
+  sockets: readonly AnyActorRef[],
   frame: ServerFrame,
 ): void {
-  const event: SocketEvent = { type: 'socket.send', data: encode(frame) };
-  // Callers hand over a fresh array they do not touch again, so it travels without a copy.
-  const sockets = Array.isArray(recipients) ? (recipients as AnyActorRef[]) : Array.from(recipients);
   if (sockets.length === 0) return;
+  const event: SocketEvent = { type: 'socket.send', data: encode(frame) };
   const outbox = system.get(OUTBOX_ID) as AnyActorRef | undefined;
   if (outbox) {
     enqueue.sendTo(outbox, { type: 'outbox.deliver', sockets, event });

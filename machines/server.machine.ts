@@ -7,7 +7,7 @@
  * `xstate.error.actor.*`, where the child's client is closed with 1011 and
  * everyone else is told it left, as after any disconnect.
  */
-import { assign, enqueueActions, setup, type ActorSystem, type AnyActorRef, type EventObject } from 'xstate';
+import { assign, enqueueActions, setup, spawnChild, type ActorSystem, type AnyActorRef, type EventObject } from 'xstate';
 import { broadcast, unicast } from './broadcast.js';
 import { channelMachine, type ChannelEvent } from './channel.machine.js';
 import { usersFrame } from './frames.js';
@@ -37,8 +37,6 @@ export interface ChannelEntry {
  * ten thousand sessions a copy per connect would make connecting quadratic.
  */
 export interface ServerContext {
-  /** Where every broadcast leaves the actor system (see machines/outbox.ts). */
-  outbox: AnyActorRef;
   maxChannelsPerSession: number;
   sessions: Map<string, SessionEntry>;
   /** Lower-cased nick to connection id, for logged-in sessions. */
@@ -245,13 +243,14 @@ export const serverMachine = setup({
   },
 }).createMachine({
   id: 'server',
-  context: ({ input, spawn }) => ({
-    outbox: spawn('outbox', { id: OUTBOX_ID, systemId: OUTBOX_ID }),
+  context: ({ input }) => ({
     maxChannelsPerSession: input.maxChannelsPerSession ?? DEFAULT_LIMITS.maxChannelsPerSession,
     sessions: new Map(),
     nicks: new Map(),
     channels: new Map(),
   }),
+  // Where every broadcast leaves the actor system (see machines/outbox.ts); found by its system id.
+  entry: spawnChild('outbox', { id: OUTBOX_ID, systemId: OUTBOX_ID }),
   initial: 'serving',
   on: {
     'session.hello': [{ guard: 'nickIsFree', actions: 'logIn' }, { actions: 'refuseNick' }],
