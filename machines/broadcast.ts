@@ -1,39 +1,46 @@
 /**
- * @module broadcast: the one place where a frame fans out to many sockets.
+ * @module broadcast: the one place where a frame leaves a machine for clients.
  *
- * Every frame that reaches more than one client leaves through here: it is
- * encoded once and handed, as one event, to the outbox actor, which gives the
- * same string to each recipient's socket actor.
+ * Every frame is encoded once and handed, as one event, to the outbox actor,
+ * which gives the same string to each recipient's connection.
  */
 import type { ActorSystem, AnyActorRef } from 'xstate';
 import { encode, type ServerFrame } from './frames.js';
 import { OUTBOX_ID, type OutboxEvent } from './outbox.js';
-import type { SocketEvent } from './socket.js';
 
-/** The subset of `enqueueActions`' `enqueue` that fan-out needs. */
+/** The subset of `enqueueActions`' `enqueue` that sending to clients needs. */
 export interface Enqueuer {
-  sendTo(target: AnyActorRef, event: SocketEvent | OutboxEvent): void;
+  sendTo(target: AnyActorRef, event: OutboxEvent): void;
+}
+
+/**
+ * The outbox of `system`. A machine without one is wired wrongly, and its
+ * frames would otherwise vanish (or, through `sendTo(undefined)`, go to the
+ * machine itself), so this throws: the parent's error handling then shows it.
+ */
+export function outboxOf(system: ActorSystem<any>): AnyActorRef {
+  const outbox = system.get(OUTBOX_ID) as AnyActorRef | undefined;
+  if (!outbox) throw new Error(`No outbox in this actor system: spawn outboxLogic with systemId '${OUTBOX_ID}' before any machine sends frames.`);
+  return outbox;
 }
 
 export function broadcast(
   enqueue: Enqueuer,
   system: ActorSystem<any>,
-  /** A fresh array the caller does not touch again, so it travels to the outbox without a copy. */
-  sockets: readonly AnyActorRef[],
+  /** Connection ids; a fresh array the caller does not touch again, so it travels to the outbox without a copy. */
+  to: readonly string[],
   frame: ServerFrame,
 ): void {
-  if (sockets.length === 0) return;
-  const event: SocketEvent = { type: 'socket.send', data: encode(frame) };
-  const outbox = system.get(OUTBOX_ID) as AnyActorRef | undefined;
-  if (outbox) {
-    enqueue.sendTo(outbox, { type: 'outbox.deliver', sockets, event });
-    return;
-  }
-  // A machine running on its own, without the server (in a unit test, say), has no outbox.
-  for (const socket of sockets) enqueue.sendTo(socket, event);
+  if (to.length === 0) return;
+  enqueue.sendTo(outboxOf(system), { type: 'outbox.deliver', to, data: encode(frame) });
 }
 
-/** Sends one frame to one socket: the unicast twin of {@link broadcast}. */
-export function unicast(enqueue: Enqueuer, socket: AnyActorRef, frame: ServerFrame): void {
-  enqueue.sendTo(socket, { type: 'socket.send', data: encode(frame) });
+/** Sends one frame to one client: the unicast twin of {@link broadcast}. */
+export function unicast(enqueue: Enqueuer, system: ActorSystem<any>, to: string, frame: ServerFrame): void {
+  enqueue.sendTo(outboxOf(system), { type: 'socket.send', to, data: encode(frame) });
+}
+
+/** Starts closing one client's socket with a WebSocket close code. */
+export function closeSocket(enqueue: Enqueuer, system: ActorSystem<any>, to: string, code: number, reason: string): void {
+  enqueue.sendTo(outboxOf(system), { type: 'socket.close', to, code, reason });
 }

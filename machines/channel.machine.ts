@@ -30,7 +30,8 @@ export type ChannelEvent =
   /** `disconnected`: the member's socket is gone, so only the others hear of it. */
   | { type: 'channel.leave'; id: string; disconnected: boolean }
   | { type: 'channel.say'; id: string; message: string }
-  | { type: 'channel.list'; socket: AnyActorRef; requestId?: RequestId };
+  /** `replyTo`: the connection id the answer goes to. */
+  | { type: 'channel.list'; replyTo: string; requestId?: RequestId };
 
 /** Sent to the parent when the last member has left. */
 export interface ChannelEmptyEvent {
@@ -47,8 +48,9 @@ export interface ChannelJoinedEvent {
   ref: AnyActorRef;
 }
 
-function sockets(members: Map<string, Member>): AnyActorRef[] {
-  return Array.from(members.values(), (member) => member.socket);
+/** The connection ids of every member: the keys of the roster. */
+function recipients(members: Map<string, Member>): string[] {
+  return Array.from(members.keys());
 }
 
 export const channelMachine = setup({
@@ -65,7 +67,7 @@ export const channelMachine = setup({
     }),
     announceJoin: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'channel.join') return;
-      broadcast(enqueue, system, sockets(context.members), { type: 4, channel: context.name, user: event.member.nick });
+      broadcast(enqueue, system, recipients(context.members), { type: 4, channel: context.name, user: event.member.nick });
     }),
     confirmJoin: sendTo(
       ({ event }) => (event as Extract<ChannelEvent, { type: 'channel.join' }>).member.session,
@@ -80,25 +82,25 @@ export const channelMachine = setup({
       const member = context.members.get(event.id);
       if (!member) return;
       const frame = { type: 5, channel: context.name, user: member.nick } as const;
-      if (!event.disconnected) broadcast(enqueue, system, sockets(context.members), frame);
+      if (!event.disconnected) broadcast(enqueue, system, recipients(context.members), frame);
       context.members.delete(event.id);
-      if (event.disconnected) broadcast(enqueue, system, sockets(context.members), frame);
+      if (event.disconnected) broadcast(enqueue, system, recipients(context.members), frame);
     }),
     relayMessage: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'channel.say') return;
       const sender = context.members.get(event.id);
       if (!sender) return;
-      broadcast(enqueue, system, sockets(context.members), {
+      broadcast(enqueue, system, recipients(context.members), {
         type: 0,
         dest: context.name,
         message: event.message,
         user: sender.nick,
       });
     }),
-    answerList: enqueueActions(({ context, event, enqueue }) => {
+    answerList: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'channel.list') return;
       const nicks = Array.from(context.members.values(), (member) => member.nick);
-      unicast(enqueue, event.socket, usersFrame(nicks, context.name, event.requestId));
+      unicast(enqueue, system, event.replyTo, usersFrame(nicks, context.name, event.requestId));
     }),
     reportEmpty: sendParent(
       ({ context, self }): ChannelEmptyEvent => ({

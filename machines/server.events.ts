@@ -8,14 +8,15 @@ import type { Member } from './member.js';
 
 export type SessionToServerEvent =
   /** A new session asks to log in under its nick. */
-  | { type: 'session.hello'; id: string; nick: string; session: AnyActorRef; socket: AnyActorRef }
+  | { type: 'session.hello'; id: string; nick: string; session: AnyActorRef }
   /** A logged-in session is going away; `channels` are the ones it was in. */
   | { type: 'session.ended'; id: string; channels: string[] }
   | { type: 'route.join'; channel: string; member: Member }
   /** A channel-bound event from a session that does not hold the channel's ref yet. */
   | { type: 'route.channel'; channel: string; event: ChannelEvent }
-  | { type: 'route.list'; channel: string; socket: AnyActorRef; requestId?: RequestId }
-  | { type: 'users.list'; socket: AnyActorRef; requestId?: RequestId };
+  /** `replyTo`: the connection id the answer goes to. */
+  | { type: 'route.list'; channel: string; replyTo: string; requestId?: RequestId }
+  | { type: 'users.list'; replyTo: string; requestId?: RequestId };
 
 export type ChannelToServerEvent = ChannelEmptyEvent;
 

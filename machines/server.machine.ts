@@ -1,28 +1,28 @@
 /**
- * @module server: the root actor. It spawns a socket and a session actor per
- * connection and a channel actor per channel in use, keeps the nick registry,
- * and routes what sessions cannot address directly.
+ * @module server: the root actor. It spawns a session actor per connection
+ * and a channel actor per channel in use, hands each connection to the outbox
+ * (the one actor frames leave through), keeps the nick registry, and routes
+ * what sessions cannot address directly.
  *
  * A failing child never takes it down: every child error lands in
  * `xstate.error.actor.*`, where the child's client is closed with 1011 and
  * everyone else is told it left, as after any disconnect.
  */
 import { assign, enqueueActions, setup, spawnChild, type ActorSystem, type AnyActorRef, type EventObject } from 'xstate';
-import { broadcast, unicast } from './broadcast.js';
+import { broadcast, closeSocket, outboxOf, unicast } from './broadcast.js';
 import { channelMachine, type ChannelEvent } from './channel.machine.js';
 import { usersFrame } from './frames.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { nickKey } from './names.js';
-import { OUTBOX_ID, outboxLogic } from './outbox.js';
+import { OUTBOX_ID, outboxLogic, type OutboxEvent } from './outbox.js';
 import type { ChannelToServerEvent, HelloAnswer, SessionToServerEvent } from './server.events.js';
 import { sessionMachine, type SessionContext } from './session.machine.js';
-import { CloseCode, socketLogic, type Connection, type SocketEvent } from './socket.js';
+import { CloseCode, type Connection } from './socket.js';
 
 export interface SessionEntry {
   id: string;
   nick: string;
   session: AnyActorRef;
-  socket: AnyActorRef;
   loggedIn: boolean;
 }
 
@@ -57,13 +57,13 @@ export type ServerEvent =
   | ChannelToServerEvent;
 
 export const sessionActorId = (id: string) => `session:${id}`;
-export const socketActorId = (id: string) => `socket:${id}`;
 export const channelActorId = (name: string) => `channel:${name}`;
 
-const loggedInSockets = (context: ServerContext): AnyActorRef[] => {
-  const sockets: AnyActorRef[] = [];
-  for (const entry of context.sessions.values()) if (entry.loggedIn) sockets.push(entry.socket);
-  return sockets;
+/** The connection ids of everyone logged in: where logins and logouts are announced. */
+const loggedInIds = (context: ServerContext): string[] => {
+  const ids: string[] = [];
+  for (const entry of context.sessions.values()) if (entry.loggedIn) ids.push(entry.id);
+  return ids;
 };
 
 const loggedInNicks = (context: ServerContext): string[] => {
@@ -74,7 +74,7 @@ const loggedInNicks = (context: ServerContext): string[] => {
 
 /** The part of `enqueueActions`' `enqueue` that these helpers use. */
 interface Enqueue {
-  sendTo(target: AnyActorRef, event: EventObject): void;
+  sendTo(target: AnyActorRef, event: EventObject | OutboxEvent): void;
 }
 
 /**
@@ -92,7 +92,7 @@ function logOut(enqueue: Enqueue, system: ActorSystem<any>, context: ServerConte
   }
   entry.loggedIn = false;
   context.nicks.delete(nickKey(entry.nick));
-  broadcast(enqueue, system, loggedInSockets(context), { type: 3, user: entry.nick });
+  broadcast(enqueue, system, loggedInIds(context), { type: 3, user: entry.nick });
 }
 
 /** The child id inside an `xstate.done.actor.*` or `xstate.error.actor.*` event type. */
@@ -109,20 +109,23 @@ export const serverMachine = setup({
   actors: {
     session: sessionMachine,
     channel: channelMachine,
-    socket: socketLogic,
     outbox: outboxLogic,
   },
   actions: {
+    /** Attaches first, so the outbox knows the connection before the session sends it anything. */
+    attachConnection: enqueueActions(({ event, enqueue, system }) => {
+      if (event.type !== 'connection.open') return;
+      enqueue.sendTo(outboxOf(system), { type: 'outbox.attach', id: event.id, connection: event.connection } satisfies OutboxEvent);
+    }),
     spawnSession: assign(({ context, event, spawn }) => {
       if (event.type !== 'connection.open') return {};
-      const { id, nick, connection } = event;
-      const socket = spawn('socket', { id: socketActorId(id), input: { connection } });
+      const { id, nick } = event;
       const session = spawn('session', {
         id: sessionActorId(id),
         systemId: sessionActorId(id),
-        input: { id, nick, socket, maxChannels: context.maxChannelsPerSession },
+        input: { id, nick, maxChannels: context.maxChannelsPerSession },
       });
-      context.sessions.set(id, { id, nick, session, socket, loggedIn: false });
+      context.sessions.set(id, { id, nick, session, loggedIn: false });
       return {};
     }),
     logIn: enqueueActions(({ context, event, enqueue, system }) => {
@@ -132,8 +135,8 @@ export const serverMachine = setup({
       entry.loggedIn = true;
       context.nicks.set(nickKey(event.nick), event.id);
       enqueue.sendTo(event.session, { type: 'session.accepted' } satisfies HelloAnswer);
-      broadcast(enqueue, system, loggedInSockets(context), { type: 2, user: event.nick });
-      unicast(enqueue, event.socket, usersFrame(loggedInNicks(context)));
+      broadcast(enqueue, system, loggedInIds(context), { type: 2, user: event.nick });
+      unicast(enqueue, system, event.id, usersFrame(loggedInNicks(context)));
     }),
     refuseNick: enqueueActions(({ event, enqueue }) => {
       if (event.type !== 'session.hello') return;
@@ -143,34 +146,28 @@ export const serverMachine = setup({
       if (event.type !== 'session.ended') return;
       logOut(enqueue, system, context, event.id, event.channels);
     }),
-    removeFinishedChild: enqueueActions(({ context, event, enqueue }) => {
+    removeFinishedChild: enqueueActions(({ context, event, enqueue, system }) => {
       const child = childId(event.type);
       if (!child.startsWith('session:')) return;
       const id = child.slice('session:'.length);
       context.sessions.delete(id);
-      // A finished child stays in `children` until stopped; stopping frees it and its socket.
+      enqueue.sendTo(outboxOf(system), { type: 'outbox.detach', id } satisfies OutboxEvent);
+      // A finished child stays in `children` until stopped.
       enqueue.stopChild(child);
-      enqueue.stopChild(socketActorId(id));
     }),
     contain: enqueueActions(({ context, event, enqueue, system }) => {
       const child = childId(event.type);
       const [kind, ...rest] = child.split(':');
       const key = rest.join(':');
-      if (kind === 'session' || kind === 'socket') {
+      if (kind === 'session') {
         const entry = context.sessions.get(key);
         if (!entry) return;
         const channels = (entry.session.getSnapshot().context as SessionContext | undefined)?.channels;
         logOut(enqueue, system, context, key, channels?.keys() ?? []);
         context.sessions.delete(key);
-        if (kind === 'session') {
-          enqueue.sendTo(entry.socket, {
-            type: 'socket.close',
-            code: CloseCode.internalError,
-            reason: 'internal error',
-          } satisfies SocketEvent);
-        }
-        // Stopping both also drops the failed one from `children`.
-        enqueue.stopChild(entry.socket);
+        closeSocket(enqueue, system, key, CloseCode.internalError, 'internal error');
+        enqueue.sendTo(outboxOf(system), { type: 'outbox.detach', id: key } satisfies OutboxEvent);
+        // Stopping it also drops the failed session from `children`.
         enqueue.stopChild(entry.session);
       } else if (kind === 'channel') {
         const entry = context.channels.get(key);
@@ -203,22 +200,22 @@ export const serverMachine = setup({
       const entry = context.channels.get(event.channel);
       if (entry) enqueue.sendTo(entry.ref, event.event);
     }),
-    answerChannelList: enqueueActions(({ context, event, enqueue }) => {
+    answerChannelList: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'route.list') return;
       const entry = context.channels.get(event.channel);
       if (entry) {
         enqueue.sendTo(entry.ref, {
           type: 'channel.list',
-          socket: event.socket,
+          replyTo: event.replyTo,
           requestId: event.requestId,
         } satisfies ChannelEvent);
       } else {
-        unicast(enqueue, event.socket, usersFrame([], event.channel, event.requestId));
+        unicast(enqueue, system, event.replyTo, usersFrame([], event.channel, event.requestId));
       }
     }),
-    answerUserList: enqueueActions(({ context, event, enqueue }) => {
+    answerUserList: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'users.list') return;
-      unicast(enqueue, event.socket, usersFrame(loggedInNicks(context), undefined, event.requestId));
+      unicast(enqueue, system, event.replyTo, usersFrame(loggedInNicks(context), undefined, event.requestId));
     }),
     closeChannel: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'channel.empty') return;
@@ -274,7 +271,7 @@ export const serverMachine = setup({
   states: {
     serving: {
       on: {
-        'connection.open': { actions: 'spawnSession' },
+        'connection.open': { actions: ['attachConnection', 'spawnSession'] },
         'server.shutdown': { target: 'draining', actions: 'shutDownSessions' },
       },
     },

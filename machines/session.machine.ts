@@ -6,18 +6,18 @@
  * answered without a round trip; the roster each channel broadcasts to lives
  * in the channel actor.
  */
-import { assign, enqueueActions, sendParent, sendTo, setup, type AnyActorRef } from 'xstate';
-import { unicast } from './broadcast.js';
+import { assign, enqueueActions, sendParent, setup, type AnyActorRef } from 'xstate';
+import { closeSocket, unicast } from './broadcast.js';
 import type { ChannelEvent, ChannelJoinedEvent } from './channel.machine.js';
 import type { ClientCommand } from './commands.js';
 import { errorFrame, type ErrorCode } from './frames.js';
 import type { HelloAnswer, SessionToServerEvent } from './server.events.js';
-import { CloseCode, type SocketEvent } from './socket.js';
+import { CloseCode } from './socket.js';
 
 export interface SessionInput {
+  /** The connection id: what the server knows this session by, and what its frames are addressed to. */
   id: string;
   nick: string;
-  socket: AnyActorRef;
   /** How many channels this session may be in at once. */
   maxChannels: number;
 }
@@ -25,11 +25,16 @@ export interface SessionInput {
 export interface SessionContext {
   id: string;
   nick: string;
-  socket: AnyActorRef;
   maxChannels: number;
-  /** Joined channels; the ref is null until the channel has confirmed the join. */
-  channels: Map<string, AnyActorRef | null>;
+  /**
+   * Joined channels; the ref is null until the channel has confirmed the join.
+   * Replaced, never mutated, on every change: so every session can start from
+   * the one shared {@link NO_CHANNELS}, and an idle session holds no map of its own.
+   */
+  channels: ReadonlyMap<string, AnyActorRef | null>;
 }
+
+const NO_CHANNELS: ReadonlyMap<string, AnyActorRef | null> = new Map();
 
 export type SessionEvent =
   | ClientCommand
@@ -59,24 +64,22 @@ export const sessionMachine = setup({
         id: context.id,
         nick: context.nick,
         session: self,
-        socket: context.socket,
       }),
     ),
-    answerRefusal: enqueueActions(({ context, event, enqueue }) => {
+    answerRefusal: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'session.refused') return;
-      unicast(enqueue, context.socket, errorFrame(event.code));
+      unicast(enqueue, system, context.id, errorFrame(event.code));
     }),
-    closeSocket: sendTo(
-      ({ context }) => context.socket,
-      (_, params: { code: number; reason: string }): SocketEvent => ({ type: 'socket.close', ...params }),
-    ),
-    reject: enqueueActions(({ context, event, enqueue }, params: { code: ErrorCode }) => {
+    closeSocket: enqueueActions(({ context, enqueue, system }, params: { code: number; reason: string }) => {
+      closeSocket(enqueue, system, context.id, params.code, params.reason);
+    }),
+    reject: enqueueActions(({ context, event, enqueue, system }, params: { code: ErrorCode }) => {
       const id = 'id' in event ? event.id : undefined;
-      unicast(enqueue, context.socket, errorFrame(params.code, id));
+      unicast(enqueue, system, context.id, errorFrame(params.code, id));
     }),
-    answerInvalid: enqueueActions(({ context, event, enqueue }) => {
+    answerInvalid: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'client.invalid') return;
-      unicast(enqueue, context.socket, errorFrame(event.code, event.id, event.message));
+      unicast(enqueue, system, context.id, errorFrame(event.code, event.id, event.message));
     }),
     requestJoin: enqueueActions(({ context, event, self, enqueue }) => {
       if (event.type !== 'client.join') return;
@@ -84,7 +87,7 @@ export const sessionMachine = setup({
       enqueue.sendParent({
         type: 'route.join',
         channel: event.channel,
-        member: { id: context.id, nick: context.nick, session: self, socket: context.socket },
+        member: { id: context.id, nick: context.nick, session: self },
       } satisfies SessionToServerEvent);
     }),
     rememberChannel: assign(({ context, event }) => {
@@ -107,25 +110,25 @@ export const sessionMachine = setup({
       if (event.type !== 'client.list') return;
       const requestId = event.id;
       if (event.channel === undefined) {
-        enqueue.sendParent({ type: 'users.list', socket: context.socket, requestId } satisfies SessionToServerEvent);
+        enqueue.sendParent({ type: 'users.list', replyTo: context.id, requestId } satisfies SessionToServerEvent);
         return;
       }
       const ref = context.channels.get(event.channel);
-      if (ref) enqueue.sendTo(ref, { type: 'channel.list', socket: context.socket, requestId } satisfies ChannelEvent);
+      if (ref) enqueue.sendTo(ref, { type: 'channel.list', replyTo: context.id, requestId } satisfies ChannelEvent);
       else
         enqueue.sendParent({
           type: 'route.list',
           channel: event.channel,
-          socket: context.socket,
+          replyTo: context.id,
           requestId,
         } satisfies SessionToServerEvent);
     }),
-    forgetLostChannel: enqueueActions(({ context, event, enqueue }) => {
+    forgetLostChannel: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'channel.lost' || !context.channels.has(event.channel)) return;
       const channels = new Map(context.channels);
       channels.delete(event.channel);
       enqueue.assign({ channels });
-      unicast(enqueue, context.socket, { type: 5, channel: event.channel, user: context.nick });
+      unicast(enqueue, system, context.id, { type: 5, channel: event.channel, user: context.nick });
     }),
     reportEnded: sendParent(
       ({ context }): SessionToServerEvent => ({
@@ -144,9 +147,8 @@ export const sessionMachine = setup({
   context: ({ input }) => ({
     id: input.id,
     nick: input.nick,
-    socket: input.socket,
     maxChannels: input.maxChannels,
-    channels: new Map(),
+    channels: NO_CHANNELS,
   }),
   initial: 'handshaking',
   states: {

@@ -1,11 +1,10 @@
 /**
- * @module socket: one client connection as a callback actor.
+ * @module socket: the seam between the actor system and a client's socket.
  *
- * Machines never touch `ws`. The transport hands in a {@link Connection}, and
- * this actor is the only thing that calls it, so unit tests pass a fake and
- * the inspector still shows every frame as an event sent to the socket.
+ * Machines never touch `ws`. The transport hands each connection in as a
+ * {@link Connection}, and only the outbox actor (see `outbox.ts`) calls it, so
+ * unit tests pass a fake and the inspector still shows every frame as an event.
  */
-import { fromCallback } from 'xstate';
 
 /** The seam between the actor system and a real socket. */
 export interface Connection {
@@ -15,21 +14,10 @@ export interface Connection {
   close(code: number, reason: string): void;
 }
 
+/** What a machine asks of one client's socket, addressed by its connection id. */
 export type SocketEvent =
-  | { type: 'socket.send'; data: string }
-  | { type: 'socket.close'; code: number; reason: string };
-
-export interface SocketInput {
-  connection: Connection;
-}
-
-export const socketLogic = fromCallback<SocketEvent, SocketInput>(({ input, receive }) => {
-  const { connection } = input;
-  receive((event) => {
-    if (event.type === 'socket.send') connection.send(event.data);
-    else connection.close(event.code, event.reason);
-  });
-});
+  | { type: 'socket.send'; to: string; data: string }
+  | { type: 'socket.close'; to: string; code: number; reason: string };
 
 /** The close codes the server uses, named after why it closes. */
 export const CloseCode = {

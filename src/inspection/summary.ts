@@ -129,6 +129,7 @@ const BODY_FIELDS: Record<string, string> = {
   'client.message': 'message',
   'channel.say': 'message',
   'socket.send': 'data',
+  'outbox.deliver': 'data',
 };
 
 /** An event made JSON-safe, with its body replaced by {@link REDACTED} unless `bodies`. */

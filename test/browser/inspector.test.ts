@@ -39,7 +39,7 @@ describe.runIf(runBrowserTests)('the inspector page', () => {
     client = await TestClient.login(server.url, 'ivy');
     const session = actor(page, 'session:1');
     await session.filter({ hasText: 'active' }).waitFor();
-    await actor(page, 'socket:1').waitFor();
+    await actor(page, 'outbox').waitFor();
     await session.click();
     await page.locator('#chart .state.active-state[data-state="active"]').waitFor();
     expect(await page.locator('#chart .active-state').count()).toBe(1);
@@ -65,7 +65,6 @@ describe.runIf(runBrowserTests)('the inspector page', () => {
     await client.closed;
     await session.filter({ hasText: /closing|closed/ }).waitFor();
     await session.waitFor({ state: 'detached' });
-    await actor(page, 'socket:1').waitFor({ state: 'detached' });
     await actor(page, 'channel:#django').waitFor({ state: 'detached' });
     expect(trouble).toEqual([]);
   });

@@ -1,6 +1,6 @@
 /**
  * @module churn.test: thousands of short-lived sessions leave nothing behind:
- * no actors, sockets, connection slots or timers.
+ * no actors, sockets, outbox connections, connection slots or timers.
  */
 import { describe, expect, it } from 'vitest';
 import { TestClient } from '../support/client.js';
@@ -17,6 +17,14 @@ const timers = () => process.getActiveResourcesInfo().filter((type) => type === 
 describe('churn', () => {
   it(`returns to its starting counts after ${CYCLES} connect, join, send and disconnect cycles`, async () => {
     const { server } = await start();
+    // The outbox keeps its connections to itself; every attach it is sent must be matched by a detach.
+    const attached = new Set<string>();
+    server.actor.system.inspect((inspection) => {
+      if (inspection.type !== '@xstate.event') return;
+      const event = inspection.event as { type: string; id?: string };
+      if (event.type === 'outbox.attach') attached.add(event.id!);
+      if (event.type === 'outbox.detach') attached.delete(event.id!);
+    });
     const counts = () => {
       const snapshot = server.actor.getSnapshot();
       return {
@@ -25,6 +33,7 @@ describe('churn', () => {
         nicks: snapshot.context.nicks.size,
         channels: snapshot.context.channels.size,
         sockets: server.transport.sockets.size,
+        attached: attached.size,
         admitted: server.transport.admitted.total,
         systemIds: Object.keys(server.actor.system.getAll()).length,
       };

@@ -1,35 +1,59 @@
 /**
- * @module channel.machine.test: the channel actor alone, with fake member sockets.
+ * @module channel.machine.test: the channel actor alone, with fake member connections behind a real outbox.
  */
-import { createActor, createMachine, fromCallback, type AnyActorRef } from 'xstate';
+import { createActor, createMachine, fromCallback, spawnChild, type AnyActorRef } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { channelMachine } from '../../machines/channel.machine.js';
 import type { Member } from '../../machines/member.js';
+import { OUTBOX_ID, outboxLogic } from '../../machines/outbox.js';
 
-/** A parent that records what the channel reports, and fake sockets and sessions that record what they receive. */
+/**
+ * A parent that records what the channel reports; fake connections, attached
+ * to a real outbox, and fake sessions record what each member receives.
+ */
 function harness() {
   const received = new Map<string, unknown[]>();
   const reported: unknown[] = [];
-  const recorder = (name: string) =>
-    createActor(
-      fromCallback(({ receive }) => {
-        receive((event) => {
-          const events = received.get(name) ?? [];
-          events.push(event.type === 'socket.send' ? JSON.parse((event as unknown as { data: string }).data) : event);
-          received.set(name, events);
-        });
-      }),
-    ).start();
+  /** Every event the outbox took, seen through the inspection API. */
+  const toOutbox: { type: string; [key: string]: unknown }[] = [];
+  const record = (name: string, item: unknown) => {
+    const items = received.get(name) ?? [];
+    items.push(item);
+    received.set(name, items);
+  };
   const parent = createActor(
     createMachine({
+      entry: spawnChild(outboxLogic, { id: OUTBOX_ID, systemId: OUTBOX_ID }),
       invoke: { id: 'channel', src: channelMachine, input: { name: '#x' } },
       on: { '*': { actions: ({ event }) => reported.push(event) } },
     }),
+    {
+      inspect: (inspection) => {
+        if (inspection.type === '@xstate.event' && (inspection.actorRef as AnyActorRef).id === OUTBOX_ID) toOutbox.push(inspection.event);
+      },
+    },
   ).start();
   const channel = parent.getSnapshot().children.channel as AnyActorRef;
-  const member = (id: string, nick: string): Member => ({ id, nick, socket: recorder(nick), session: recorder(`${nick}.session`) });
+  const outbox = parent.system.get(OUTBOX_ID) as AnyActorRef;
+  /** Every raw string handed to any connection, in order. */
+  const raw: string[] = [];
+  const member = (id: string, nick: string): Member => {
+    outbox.send({
+      type: 'outbox.attach',
+      id,
+      connection: {
+        send: (data: string) => {
+          raw.push(data);
+          record(nick, JSON.parse(data));
+        },
+        close: () => {},
+      },
+    });
+    const session = createActor(fromCallback(({ receive }) => receive((event) => record(`${nick}.session`, event)))).start();
+    return { id, nick, session };
+  };
   const take = (name: string) => (received.get(name) ?? []).splice(0);
-  return { channel, member, take, reported };
+  return { channel, member, take, reported, raw, toOutbox };
 }
 
 describe('channel machine', () => {
@@ -45,19 +69,15 @@ describe('channel machine', () => {
     expect(channel.getSnapshot().value).toBe('occupied');
   });
 
-  it('hands every member the same encoded string for one message', () => {
-    const { channel, member } = harness();
-    const sent: unknown[] = [];
-    const alice = member('1', 'alice');
-    const bob = member('2', 'bob');
-    for (const m of [alice, bob]) {
-      m.socket = createActor(fromCallback(({ receive }) => receive((event) => sent.push(event)))).start();
-      channel.send({ type: 'channel.join', member: m });
-    }
-    sent.length = 0;
+  it('encodes a message once and hands it to the outbox as one delivery for every member', () => {
+    const { channel, member, raw, toOutbox } = harness();
+    channel.send({ type: 'channel.join', member: member('1', 'alice') });
+    channel.send({ type: 'channel.join', member: member('2', 'bob') });
+    raw.length = 0;
+    toOutbox.length = 0;
     channel.send({ type: 'channel.say', id: '1', message: 'hi' });
-    expect(sent).toHaveLength(2);
-    expect(sent[0]).toBe(sent[1]);
+    expect(toOutbox).toEqual([{ type: 'outbox.deliver', to: ['1', '2'], data: raw[0] }]);
+    expect(raw).toEqual([raw[0], raw[0]]);
   });
 
   it('drops a message from a connection that is not a member', () => {

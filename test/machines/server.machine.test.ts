@@ -30,14 +30,14 @@ function start(machine = serverMachine) {
 }
 
 describe('server machine', () => {
-  it('spawns a socket and a session per connection, addressed by connection id', () => {
+  it('spawns one session per connection, addressed by connection id, and nothing else', () => {
     const { connect, children } = start();
     connect('alice');
     connect('bob');
-    expect(children()).toEqual(['session:1', 'session:2', 'socket:1', 'socket:2']);
+    expect(children()).toEqual(['session:1', 'session:2']);
   });
 
-  it('sends each broadcast to the outbox once, with every recipient socket', () => {
+  it('sends each broadcast to the outbox once, with every recipient connection id', () => {
     const { server, connect } = start();
     const delivered: unknown[] = [];
     server.system.inspect((inspection) => {
@@ -47,8 +47,8 @@ describe('server machine', () => {
     connect('bob');
     connect('carol');
     expect(server.getSnapshot().children.outbox).toBeDefined();
-    // Each login is announced to everyone logged in so far: one outbox event each, with 1, 2 and 3 sockets.
-    expect(delivered.map((event) => (event as { sockets: unknown[] }).sockets.length)).toEqual([1, 2, 3]);
+    // Each login is announced to everyone logged in so far: one outbox event each, to 1, 2 and 3 connections.
+    expect(delivered.map((event) => (event as { to: unknown[] }).to)).toEqual([['1'], ['1', '2'], ['1', '2', '3']]);
   });
 
   it('spawns a channel on the first join and stops it when the last member leaves', () => {
@@ -64,7 +64,7 @@ describe('server machine', () => {
     expect(children()).not.toContain('channel:#x');
   });
 
-  it('frees every actor of a session once its socket has closed', () => {
+  it('frees a session and detaches its connection once its socket has closed', () => {
     const { server, connect, children } = start();
     const alice = connect('alice');
     alice.send({ type: 'client.join', channel: '#x' });
@@ -73,6 +73,9 @@ describe('server machine', () => {
     expect(children()).toEqual([]);
     expect(server.getSnapshot().context.sessions.size).toBe(0);
     expect(server.getSnapshot().context.nicks.size).toBe(0);
+    alice.connection.take();
+    connect('bob');
+    expect(alice.connection.take()).toEqual([]);
   });
 
   it('refuses a second session with the same nick in any case', () => {
@@ -110,7 +113,7 @@ describe('server machine', () => {
       { type: 5, channel: '#x', user: 'mallory' },
       { type: 3, user: 'mallory' },
     ]);
-    expect(children()).toEqual(['channel:#x', 'session:1', 'socket:1']);
+    expect(children()).toEqual(['channel:#x', 'session:1']);
     const again = connect('mallory');
     expect(again.session.getSnapshot().value).toBe('active');
   });

@@ -1,26 +1,32 @@
 /**
- * @module session.machine.test: the session lifecycle, with a fake server parent and a fake socket.
+ * @module session.machine.test: the session lifecycle, with a fake server parent and a fake connection behind a real outbox.
  */
-import { createActor, createMachine, fromCallback, sendTo, type AnyActorRef } from 'xstate';
+import { createActor, createMachine, fromCallback, sendTo, spawnChild, type AnyActorRef } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import { OUTBOX_ID, outboxLogic } from '../../machines/outbox.js';
 import { sessionMachine } from '../../machines/session.machine.js';
+import type { Connection } from '../../machines/socket.js';
 
-/** A parent standing in for the server: it records what the session asks and answers hello as told. */
+/**
+ * A parent standing in for the server: it records what the session asks and
+ * answers hello as told. A real outbox delivers the session's frames to a
+ * connection that records them.
+ */
 function harness(answer: 'accept' | 'refuse' = 'accept') {
   const toServer: { type: string; [key: string]: unknown }[] = [];
   const frames: unknown[] = [];
   const closes: unknown[] = [];
-  const socket = createActor(
-    fromCallback(({ receive }) =>
-      receive((event: { type: string; data?: string }) => {
-        if (event.type === 'socket.send') frames.push(JSON.parse(event.data!));
-        else closes.push(event);
-      }),
-    ),
-  ).start();
+  const connection: Connection = {
+    send: (data) => frames.push(JSON.parse(data)),
+    close: (code, reason) => closes.push({ type: 'socket.close', code, reason }),
+  };
   const parent = createActor(
     createMachine({
-      invoke: { id: 'session', src: sessionMachine, input: { id: '7', nick: 'alice', socket } },
+      entry: [
+        spawnChild(outboxLogic, { id: OUTBOX_ID, systemId: OUTBOX_ID }),
+        sendTo(OUTBOX_ID, { type: 'outbox.attach', id: '7', connection }),
+      ],
+      invoke: { id: 'session', src: sessionMachine, input: { id: '7', nick: 'alice', maxChannels: 100 } },
       on: {
         'session.hello': {
           actions: [
