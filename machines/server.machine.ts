@@ -120,9 +120,10 @@ export const serverMachine = setup({
     spawnSession: assign(({ context, event, spawn }) => {
       if (event.type !== 'connection.open') return {};
       const { id, nick } = event;
+      const actorId = sessionActorId(id);
       const session = spawn('session', {
-        id: sessionActorId(id),
-        systemId: sessionActorId(id),
+        id: actorId,
+        systemId: actorId,
         input: { id, nick, maxChannels: context.maxChannelsPerSession },
       });
       context.sessions.set(id, { id, nick, session, loggedIn: false });

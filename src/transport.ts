@@ -8,14 +8,14 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Actor, AnyActorRef } from 'xstate';
 import { encode, errorFrame } from '../machines/frames.js';
 import type { ServerLimits } from '../machines/limits.js';
 import { isValidNick } from '../machines/names.js';
 import { sessionActorId, type serverMachine } from '../machines/server.machine.js';
 import { CloseCode } from '../machines/socket.js';
-import { connectionFor } from './connection.js';
+import { WsConnection, type ConnectionOwner } from './connection.js';
 import { RefusalWindow, TokenBucket } from './flood.js';
 import type { Logger } from './log.js';
 import { isOriginAllowed } from './origin.js';
@@ -32,20 +32,77 @@ export interface TransportOptions {
   allowedOrigins: ReadonlySet<string>;
 }
 
-/** What the transport keeps per open socket. */
-interface Peer {
+/** Where a socket's per-connection record hangs, for the listeners shared by every connection. */
+const PEER = Symbol('peer');
+/** The address an admitted TCP socket counts against, read back when it closes. */
+const ADMITTED = Symbol('admitted');
+
+type PeerSocket = WebSocket & { [PEER]?: Peer };
+type AdmittedSocket = Duplex & { [ADMITTED]?: string };
+
+/**
+ * What the transport keeps per open socket, in one object: the connection the
+ * actor system writes to, and what flood control and the heartbeat need.
+ */
+class Peer extends WsConnection {
   /** Answered the last ping. */
-  alive: boolean;
+  alive = true;
+  session: AnyActorRef | undefined;
+  /** Made on the first frame, when rate limiting is on. */
+  bucket: TokenBucket | undefined;
+  refusals: RefusalWindow | undefined;
+
+  constructor(
+    ws: WebSocket,
+    readonly transport: Transport,
+    readonly id: string,
+    readonly nick: string,
+    readonly address: string,
+  ) {
+    super(ws, transport);
+  }
+
+  get running(): boolean {
+    return this.session?.getSnapshot().status === 'active';
+  }
+
+  /** For log lines: plain bindings rather than a child logger, which each idle session would keep. */
+  get who(): { id: string; nick: string; address: string } {
+    return { id: this.id, nick: this.nick, address: this.address };
+  }
 }
 
-export class Transport {
+/*
+ * The listeners below are shared by every socket (`this` is the emitter), so
+ * an idle connection costs no closures: ten thousand sessions would otherwise
+ * keep tens of thousands of them.
+ */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
+function markAlive(this: PeerSocket): void {
+  if (this[PEER]) this[PEER].alive = true;
+}
+
+function onMessage(this: PeerSocket, data: RawData, isBinary: boolean): void {
+  this[PEER]?.transport.receive(this[PEER], data, isBinary);
+}
+
+function onClose(this: PeerSocket, code: number): void {
+  this[PEER]?.transport.closed(this[PEER], code);
+}
+
+export class Transport implements ConnectionOwner {
   readonly wss: WebSocketServer;
-  private readonly peers = new WeakMap<WebSocket, Peer>();
+  readonly maxBufferedBytes: number;
   private readonly connectionsByAddress = new Map<string, number>();
   private connections = 0;
   private nextId = 0;
   private accepting = true;
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly logSocketError = (error: Error) => this.options.logger.debug({ err: error }, 'socket error');
+  private readonly onAdmittedClose: (this: AdmittedSocket) => void;
 
   constructor(private readonly options: TransportOptions) {
     this.wss = new WebSocketServer({
@@ -54,6 +111,11 @@ export class Transport {
       maxPayload: options.limits.maxPayload,
       clientTracking: true,
     });
+    this.maxBufferedBytes = options.limits.maxBufferedBytes;
+    const transport = this;
+    this.onAdmittedClose = function (this: AdmittedSocket) {
+      transport.release(this[ADMITTED]!);
+    };
     this.heartbeat = setInterval(() => this.pingAll(), options.limits.pingIntervalMs);
     this.heartbeat.unref();
   }
@@ -61,7 +123,7 @@ export class Transport {
   /** Handles an HTTP upgrade request: admits it to the login path or answers it with an HTTP error. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     // A socket that errors before the upgrade completes must not crash the process.
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     const { limits } = this.options;
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     const match = LOGIN_PATH.exec(path);
@@ -85,25 +147,25 @@ export class Transport {
     // Counted per TCP socket, so an upgrade that fails half-way is released as surely as a closed chat.
     this.connections += 1;
     this.connectionsByAddress.set(address, fromAddress + 1);
-    socket.once('close', () => this.release(address));
+    (socket as AdmittedSocket)[ADMITTED] = address;
+    // `on`, not `once`: a socket closes once, and `once` would wrap the listener per socket.
+    socket.on('close', this.onAdmittedClose);
 
     const nick = decodeNick(match[1] ?? '');
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, nick, address));
   }
 
-  private release(address: string): void {
+  /** @internal Gives back the slot of an admitted TCP socket that closed. */
+  release(address: string): void {
     this.connections -= 1;
     const remaining = (this.connectionsByAddress.get(address) ?? 1) - 1;
     if (remaining > 0) this.connectionsByAddress.set(address, remaining);
     else this.connectionsByAddress.delete(address);
   }
 
-  private accept(ws: WebSocket, nick: string | undefined, address: string): void {
-    const { actor, logger, limits } = this.options;
-    const peer: Peer = { alive: true };
-    this.peers.set(ws, peer);
-    ws.on('pong', () => (peer.alive = true));
-    ws.on('error', (error) => logger.debug({ err: error }, 'socket error'));
+  private accept(ws: PeerSocket, nick: string | undefined, address: string): void {
+    const { actor, logger } = this.options;
+    ws.on('error', this.logSocketError);
 
     if (nick === undefined || !isValidNick(nick)) {
       logger.warn({ address, nick }, 'connection rejected: invalid nick');
@@ -112,65 +174,70 @@ export class Transport {
       return;
     }
 
-    const id = String(++this.nextId);
-    // Plain bindings rather than a child logger: ten thousand idle sessions would each keep one.
-    const who = { id, nick, address };
-    let session: AnyActorRef | undefined;
-    const running = () => session?.getSnapshot().status === 'active';
-    const connection = connectionFor(ws, {
-      maxBufferedBytes: limits.maxBufferedBytes,
-      // Deferred: the overflow is noticed inside a broadcast, which should finish before the session reacts.
-      onOverflow: () =>
-        queueMicrotask(() => {
-          if (running()) session!.send({ type: 'socket.overflow' });
-        }),
-      onClose: (code, reason) => {
-        if (code === CloseCode.policyViolation) logger.warn({ ...who, reason }, 'connection rejected');
-        if (code === CloseCode.slowConsumer) logger.warn(who, 'slow consumer disconnected');
-      },
-    });
-
-    logger.info(who, 'connection opened');
-    actor.send({ type: 'connection.open', id, nick, connection });
-    session = actor.system.get(sessionActorId(id)) as AnyActorRef | undefined;
-    if (!session) {
+    const peer = new Peer(ws, this, String(++this.nextId), nick, address);
+    ws[PEER] = peer;
+    ws.on('pong', markAlive);
+    logger.info(peer.who, 'connection opened');
+    actor.send({ type: 'connection.open', id: peer.id, nick, connection: peer });
+    peer.session = actor.system.get(sessionActorId(peer.id)) as AnyActorRef | undefined;
+    if (!peer.session) {
       // The server is not taking sessions (it is shutting down).
       ws.close(CloseCode.goingAway, 'server shutting down');
       return;
     }
-    const live = session;
+    ws.on('message', onMessage);
+    ws.on('close', onClose);
+  }
 
-    const bucket = limits.rateLimit > 0 ? new TokenBucket(limits.rateLimit, limits.rateBurst, performance.now()) : undefined;
-    const refusals = new RefusalWindow(limits.floodRefusals);
-    ws.on('message', (data, isBinary) => {
-      if (!running()) return;
-      if (bucket) {
-        const now = performance.now();
-        if (!bucket.take(now)) {
-          live.send({ type: 'client.invalid', code: 'rate_limited' });
-          if (refusals.refuse(now)) {
-            logger.warn(who, 'flooding client disconnected');
-            live.send({ type: 'client.flooding' });
-          }
-          return;
+  /** @internal One frame from a client: flood control, then validation, then its session. */
+  receive(peer: Peer, data: RawData, isBinary: boolean): void {
+    if (!peer.running) return;
+    const session = peer.session!;
+    const { limits, logger } = this.options;
+    if (limits.rateLimit > 0) {
+      const now = performance.now();
+      peer.bucket ??= new TokenBucket(limits.rateLimit, limits.rateBurst, now);
+      if (!peer.bucket.take(now)) {
+        session.send({ type: 'client.invalid', code: 'rate_limited' });
+        peer.refusals ??= new RefusalWindow(limits.floodRefusals);
+        if (peer.refusals.refuse(now)) {
+          logger.warn(peer.who, 'flooding client disconnected');
+          session.send({ type: 'client.flooding' });
         }
+        return;
       }
-      live.send(
-        isBinary
-          ? { type: 'client.invalid', code: 'bad_request', message: 'Binary frames are not accepted; send JSON as text frames.' }
-          : parseClientFrame(data.toString()),
-      );
+    }
+    session.send(
+      isBinary
+        ? { type: 'client.invalid', code: 'bad_request', message: 'Binary frames are not accepted; send JSON as text frames.' }
+        : parseClientFrame(data.toString()),
+    );
+  }
+
+  /** @internal The socket finished closing, however that started. */
+  closed(peer: Peer, code: number): void {
+    this.options.logger.info({ ...peer.who, code }, 'connection closed');
+    if (peer.running) peer.session!.send({ type: 'socket.closed', code });
+  }
+
+  /** Deferred: the overflow is noticed inside a broadcast, which should finish before the session reacts. */
+  onOverflow(connection: WsConnection): void {
+    const peer = connection as Peer;
+    queueMicrotask(() => {
+      if (peer.running) peer.session!.send({ type: 'socket.overflow' });
     });
-    ws.on('close', (code) => {
-      logger.info({ ...who, code }, 'connection closed');
-      if (running()) live.send({ type: 'socket.closed', code });
-    });
+  }
+
+  onClose(connection: WsConnection, code: number, reason: string): void {
+    const peer = connection as Peer;
+    if (code === CloseCode.policyViolation) this.options.logger.warn({ ...peer.who, reason }, 'connection rejected');
+    if (code === CloseCode.slowConsumer) this.options.logger.warn(peer.who, 'slow consumer disconnected');
   }
 
   /** A peer that has not answered the previous ping is gone: dropping it cleans its session up like any close. */
   private pingAll(): void {
-    for (const ws of this.wss.clients) {
-      const peer = this.peers.get(ws);
+    for (const ws of this.wss.clients as Set<PeerSocket>) {
+      const peer = ws[PEER];
       if (!peer) continue;
       if (!peer.alive) {
         this.options.logger.info('peer did not answer a ping; terminating');
