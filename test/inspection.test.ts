@@ -55,6 +55,8 @@ describe('the local inspector stream', () => {
     expect(messages[0]?.kind).toBe('hello');
     expect(messages.some((message) => message.kind === 'actor' && JSON.stringify(message).includes('"nick":"alice"'))).toBe(true);
     const all = inspector.frames.join('\n');
+    // The outbox is told of each connection; the inspector sees that one exists, not the socket behind it.
+    expect(all).toContain('"type":"outbox.attach","id":"1","connection":"connection"');
     if (bodies) expect(all).toContain('the secret plan');
     else {
       expect(all).not.toContain('secret');

@@ -9,6 +9,7 @@
  * are allowed, redacted events.
  */
 import type { AnyActorRef, AnyEventObject, AnyStateMachine, InspectionEvent } from 'xstate';
+import type { Connection } from '../../machines/socket.js';
 
 /** Where a message body was removed. */
 export const REDACTED = '[redacted]';
@@ -154,6 +155,8 @@ function summariseValue(value: unknown, depth: number, bodies: boolean): unknown
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
   if (typeof value === 'bigint') return value.toString();
   if (isActorRef(value)) return `actor ${value.id}`;
+  // An `outbox.attach` carries the transport's whole per-socket record: show that there is one, not its insides.
+  if (isConnection(value)) return 'connection';
   if (value instanceof Error) return `${value.name}: ${value.message}`;
   if (value instanceof Map || value instanceof Set) return `${value instanceof Map ? 'Map' : 'Set'}(${value.size})`;
   if (Array.isArray(value)) {
@@ -168,6 +171,11 @@ function summariseValue(value: unknown, depth: number, bodies: boolean): unknown
     return summary;
   }
   return String(value);
+}
+
+function isConnection(value: unknown): value is Connection {
+  const candidate = value as Partial<Connection> | null;
+  return typeof candidate === 'object' && candidate !== null && typeof candidate.send === 'function' && typeof candidate.close === 'function';
 }
 
 function isActorRef(value: unknown): value is AnyActorRef {
