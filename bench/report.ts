@@ -49,7 +49,7 @@ export function renderReport(results: ScenarioRuns[], settings: Settings, elapse
     `- date: ${new Date().toISOString()}`,
     `- node: ${process.version} (${process.platform} ${process.arch})`,
     `- machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${format(totalmem() / 2 ** 30, 1)} GiB memory`,
-    `- settings: ${settings.runs} runs per server and scenario, ${settings.workers} load workers, ${settings.warmupMs} ms warm-up, ${settings.measureMs} ms measured, ${settings.idleSessions} idle sessions`,
+    `- settings: ${settings.runs} runs per server and scenario (idle: ${settings.idleRuns}), ${settings.workers} load workers, ${settings.warmupMs} ms warm-up, ${settings.measureMs} ms measured, ${settings.idleSessions} idle sessions`,
     `- the whole benchmark took ${format(elapsedSeconds / 60, 1)} minutes`,
     '',
     'Figures are medians over the passing runs. A run in which any frame was lost, duplicated or reordered, or',

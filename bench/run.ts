@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FD_HEADROOM, IDLE_SESSIONS, IDLE_SESSIONS_TARGET, MEASURE_MS, RUNS, WARMUP_MS, WORKERS } from './limits.js';
+import { FD_HEADROOM, IDLE_RUNS, IDLE_SESSIONS, IDLE_SESSIONS_TARGET, MEASURE_MS, RUNS, WARMUP_MS, WORKERS } from './limits.js';
 import { renderReport, type ScenarioRuns } from './report.js';
 import type { RunResult, Scenario, Settings } from './scenario.js';
 import { churn } from './scenarios/churn.js';
@@ -45,6 +45,7 @@ function parse(argv: string[]): { settings: Settings; scenarios: Scenario[]; pro
       warmup: { type: 'string' },
       duration: { type: 'string' },
       'idle-sessions': { type: 'string' },
+      'idle-runs': { type: 'string' },
       profile: { type: 'boolean', default: false },
     },
   });
@@ -59,6 +60,7 @@ function parse(argv: string[]): { settings: Settings; scenarios: Scenario[]; pro
     profile: values.profile ?? false,
     settings: {
       runs: positive('runs', values.runs, RUNS),
+      idleRuns: positive('idle-runs', values['idle-runs'], IDLE_RUNS),
       workers: positive('workers', values.workers, WORKERS),
       warmupMs: positive('warmup', values.warmup, WARMUP_MS),
       measureMs: positive('duration', values.duration, MEASURE_MS),
@@ -93,7 +95,7 @@ async function main(): Promise<void> {
   try {
     options = parse(process.argv.slice(2));
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\nUsage: npm run bench -- [--runs N] [--scenarios ${SCENARIOS.map((s) => s.name).join(',')}] [--workers N] [--warmup MS] [--duration MS] [--idle-sessions N] [--profile]\n`);
+    process.stderr.write(`${(error as Error).message}\nUsage: npm run bench -- [--runs N] [--scenarios ${SCENARIOS.map((s) => s.name).join(',')}] [--workers N] [--warmup MS] [--duration MS] [--idle-sessions N] [--idle-runs N] [--profile]\n`);
     process.exit(2);
   }
   const { settings, scenarios, profile } = options;
@@ -109,7 +111,7 @@ async function main(): Promise<void> {
     notesFor
       .get(idle)
       ?.push(
-        `measured with ${settings.idleSessions} sessions, not the ${IDLE_SESSIONS_TARGET} the target names: every login is broadcast to everyone online, so ${IDLE_SESSIONS_TARGET} logins cost ${(IDLE_SESSIONS_TARGET ** 2 / 2e6).toFixed(0)}M frames; run \`npm run bench -- --scenarios idle --idle-sessions ${IDLE_SESSIONS_TARGET}\` to measure it.`,
+        `measured with ${settings.idleSessions} sessions, not the ${IDLE_SESSIONS_TARGET} the target names: every login is broadcast to everyone online, so ${IDLE_SESSIONS_TARGET} logins cost ${(IDLE_SESSIONS_TARGET ** 2 / 2e6).toFixed(0)}M frames; run \`npm run bench -- --scenarios idle\` (its default) to measure it.`,
       );
   }
   mkdirSync(OUT_DIR, { recursive: true });
@@ -121,14 +123,15 @@ async function main(): Promise<void> {
     for (const scenario of scenarios) {
       const entry: ScenarioRuns = { scenario, runs: { project: [], baseline: [] }, notes: notesFor.get(scenario) ?? [] };
       results.push(entry);
-      for (let run = 0; run < settings.runs; run++) {
+      const runs = scenario.runs?.(settings) ?? settings.runs;
+      for (let run = 0; run < runs; run++) {
         for (const kind of ['project', 'baseline'] as const) {
           const profileName = profile && run === 0 ? `${scenario.name}-${kind}.cpuprofile` : undefined;
           const t0 = Date.now();
           const result = await runOnce(kind, scenario, pool, settings, profileName);
           entry.runs[kind].push(result);
           const figures = Object.entries(result.figures).map(([k, v]) => `${k}=${Number(v.toFixed(2))}`).join(' ');
-          process.stdout.write(`${scenario.name} run ${run + 1}/${settings.runs} ${kind}: ${result.ok ? 'ok' : 'FAILED'} ${figures} (${((Date.now() - t0) / 1e3).toFixed(1)} s)\n`);
+          process.stdout.write(`${scenario.name} run ${run + 1}/${runs} ${kind}: ${result.ok ? 'ok' : 'FAILED'} ${figures} (${((Date.now() - t0) / 1e3).toFixed(1)} s)\n`);
           for (const problem of result.problems.slice(0, 3)) process.stdout.write(`  ${problem}\n`);
         }
       }

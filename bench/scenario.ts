@@ -6,6 +6,8 @@ import type { WorkerPool } from './workers.js';
 
 export interface Settings {
   runs: number;
+  /** Runs of the idle scenario, which is too slow for `runs`. */
+  idleRuns: number;
   workers: number;
   warmupMs: number;
   measureMs: number;
@@ -37,6 +39,8 @@ export interface Scenario {
   /** One line for the report: what load, what is measured. */
   describe(settings: Settings): string;
   figures: FigureSpec[];
+  /** Runs per server, when not `settings.runs`. */
+  runs?(settings: Settings): number;
   run(server: RunningServer, pool: WorkerPool, settings: Settings): Promise<RunResult>;
 }
 

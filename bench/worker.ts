@@ -182,12 +182,61 @@ async function churnLoop(url: string, prefix: string, lane: number): Promise<voi
   }
 }
 
-/** A raw WebSocket that completes the handshake and then discards every byte: the cheapest idle client. */
+/**
+ * Reads a stream of server frames (never masked) only far enough to find
+ * pings, and answers each with a pong as a browser would: a server that drops
+ * peers which stop answering pings would otherwise drop idle clients.
+ * Everything else is skipped unread.
+ */
+function pongOnPing(socket: Socket): (chunk: Buffer) => void {
+  let carry: Buffer | undefined;
+  let skip = 0;
+  return (chunk) => {
+    const buf = carry ? Buffer.concat([carry, chunk]) : chunk;
+    carry = undefined;
+    let at = 0;
+    while (at < buf.length) {
+      if (skip > 0) {
+        const n = Math.min(skip, buf.length - at);
+        skip -= n;
+        at += n;
+        continue;
+      }
+      const left = buf.length - at;
+      if (left < 2) break;
+      const opcode = buf[at]! & 0x0f;
+      let length = buf[at + 1]! & 0x7f;
+      let header = 2;
+      if (length === 126) {
+        if (left < 4) break;
+        length = buf.readUInt16BE(at + 2);
+        header = 4;
+      } else if (length === 127) {
+        if (left < 10) break;
+        length = Number(buf.readBigUInt64BE(at + 2));
+        header = 10;
+      }
+      if (opcode === 0x9) {
+        if (left < header + length) break;
+        // A client's frames are masked; an all-zero mask leaves the payload as it is.
+        socket.write(Buffer.concat([Buffer.from([0x8a, 0x80 | length, 0, 0, 0, 0]), buf.subarray(at + header, at + header + length)]));
+        at += header + length;
+        continue;
+      }
+      at += header;
+      skip = length;
+    }
+    if (at < buf.length) carry = Buffer.from(buf.subarray(at));
+  };
+}
+
+/** A raw WebSocket that completes the handshake and then skims what it receives for pings: the cheapest idle client. */
 function openRaw(url: string, nick: string): Promise<Socket> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = tcpConnect({ host: hostname, port: Number(port) });
     let upgraded = false;
+    const skim = pongOnPing(socket);
     socket.on('connect', () => {
       socket.write(
         `GET /chat/login/${encodeURIComponent(nick)} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\n` +
@@ -195,10 +244,13 @@ function openRaw(url: string, nick: string): Promise<Socket> {
       );
     });
     socket.on('data', (chunk) => {
-      if (upgraded) return;
+      if (upgraded) return skim(chunk);
       upgraded = true;
-      if (chunk.toString('latin1', 0, 12) === 'HTTP/1.1 101') resolve(socket);
-      else reject(new Error(`${nick}: upgrade refused: ${chunk.toString('latin1', 0, 40)}`));
+      if (chunk.toString('latin1', 0, 12) !== 'HTTP/1.1 101') return reject(new Error(`${nick}: upgrade refused: ${chunk.toString('latin1', 0, 40)}`));
+      resolve(socket);
+      // Frames may follow the response headers in the same chunk.
+      const end = chunk.indexOf('\r\n\r\n');
+      if (end >= 0 && end + 4 < chunk.length) skim(chunk.subarray(end + 4));
     });
     socket.on('error', (error) => {
       if (!state.resetting) problem(`${nick}: ${error.message}`);
@@ -316,8 +368,10 @@ async function handle(command: Command): Promise<void> {
       return drain(command.expected, command.timeoutMs);
     case 'idle': {
       const nicks = Array.from({ length: command.count }, (_, i) => `${command.prefix}${i}`);
-      state.rawSockets = await pool(nicks, CONNECT_CONCURRENCY, (nick) => openRaw(command.url, nick));
-      return reply({ reply: 'ready', clients: state.rawSockets.length });
+      // Added to those already open: the idle scenario logs its sessions in, in two halves.
+      const opened = await pool(nicks, CONNECT_CONCURRENCY, (nick) => openRaw(command.url, nick));
+      state.rawSockets.push(...opened);
+      return reply({ reply: 'ready', clients: opened.length });
     }
     case 'reset':
       return reset();
