@@ -50,6 +50,7 @@ class Peer extends WsConnection {
   session: AnyActorRef | undefined;
   /** Made on the first frame, when rate limiting is on. */
   bucket: TokenBucket | undefined;
+  /** Made on the first frame refused for its rate. */
   refusals: RefusalWindow | undefined;
 
   constructor(
@@ -85,11 +86,11 @@ function markAlive(this: PeerSocket): void {
   if (this[PEER]) this[PEER].alive = true;
 }
 
-function onMessage(this: PeerSocket, data: RawData, isBinary: boolean): void {
+function forwardMessage(this: PeerSocket, data: RawData, isBinary: boolean): void {
   this[PEER]?.transport.receive(this[PEER], data, isBinary);
 }
 
-function onClose(this: PeerSocket, code: number): void {
+function reportClosed(this: PeerSocket, code: number): void {
   this[PEER]?.transport.closed(this[PEER], code);
 }
 
@@ -152,7 +153,11 @@ export class Transport implements ConnectionOwner {
     socket.on('close', this.onAdmittedClose);
 
     const nick = decodeNick(match[1] ?? '');
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, nick, address));
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      // From here `ws` handles the socket's errors; one listener fewer for every idle connection.
+      socket.removeListener('error', destroyOnError);
+      this.accept(ws, nick, address);
+    });
   }
 
   /** @internal Gives back the slot of an admitted TCP socket that closed. */
@@ -185,8 +190,8 @@ export class Transport implements ConnectionOwner {
       ws.close(CloseCode.goingAway, 'server shutting down');
       return;
     }
-    ws.on('message', onMessage);
-    ws.on('close', onClose);
+    ws.on('message', forwardMessage);
+    ws.on('close', reportClosed);
   }
 
   /** @internal One frame from a client: flood control, then validation, then its session. */
