@@ -34,12 +34,12 @@ export interface ConnectionOwner {
  * A class with its hooks on one shared owner, rather than closures per
  * connection: ten thousand idle connections each pay only for their fields.
  */
-export class WsConnection implements Connection {
+export class WsConnection<Owner extends ConnectionOwner = ConnectionOwner> implements Connection {
   private overflowed = false;
 
   constructor(
     readonly ws: WebSocket,
-    private readonly owner: ConnectionOwner,
+    readonly owner: Owner,
   ) {}
 
   send(data: string): void {

@@ -44,7 +44,7 @@ type AdmittedSocket = Duplex & { [ADMITTED]?: string };
  * What the transport keeps per open socket, in one object: the connection the
  * actor system writes to, and what flood control and the heartbeat need.
  */
-class Peer extends WsConnection {
+class Peer extends WsConnection<Transport> {
   /** Answered the last ping. */
   alive = true;
   session: AnyActorRef | undefined;
@@ -55,7 +55,7 @@ class Peer extends WsConnection {
 
   constructor(
     ws: WebSocket,
-    readonly transport: Transport,
+    transport: Transport,
     readonly id: string,
     readonly nick: string,
     readonly address: string,
@@ -87,11 +87,11 @@ function markAlive(this: PeerSocket): void {
 }
 
 function forwardMessage(this: PeerSocket, data: RawData, isBinary: boolean): void {
-  this[PEER]?.transport.receive(this[PEER], data, isBinary);
+  this[PEER]?.owner.receive(this[PEER], data, isBinary);
 }
 
 function reportClosed(this: PeerSocket, code: number): void {
-  this[PEER]?.transport.closed(this[PEER], code);
+  this[PEER]?.owner.closed(this[PEER], code);
 }
 
 export class Transport implements ConnectionOwner {
