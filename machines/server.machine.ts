@@ -75,6 +75,7 @@ const loggedInNicks = (context: ServerContext): string[] => {
 /** The part of `enqueueActions`' `enqueue` that these helpers use. */
 interface Enqueue {
   sendTo(target: AnyActorRef, event: EventObject | OutboxEvent): void;
+  stopChild(child: AnyActorRef | string): void;
 }
 
 /**
@@ -93,6 +94,16 @@ function logOut(enqueue: Enqueue, system: ActorSystem<any>, context: ServerConte
   entry.loggedIn = false;
   context.nicks.delete(nickKey(entry.nick));
   broadcast(enqueue, system, loggedInIds(context), { type: 3, user: entry.nick });
+}
+
+/**
+ * Forgets a session that ended or failed: its entry, its connection in the
+ * outbox, and its actor, which stays in `children` until stopped.
+ */
+function dropSession(enqueue: Enqueue, system: ActorSystem<any>, context: ServerContext, id: string): void {
+  context.sessions.delete(id);
+  enqueue.sendTo(outboxOf(system), { type: 'outbox.detach', id } satisfies OutboxEvent);
+  enqueue.stopChild(sessionActorId(id));
 }
 
 /** The child id inside an `xstate.done.actor.*` or `xstate.error.actor.*` event type. */
@@ -150,11 +161,7 @@ export const serverMachine = setup({
     removeFinishedChild: enqueueActions(({ context, event, enqueue, system }) => {
       const child = childId(event.type);
       if (!child.startsWith('session:')) return;
-      const id = child.slice('session:'.length);
-      context.sessions.delete(id);
-      enqueue.sendTo(outboxOf(system), { type: 'outbox.detach', id } satisfies OutboxEvent);
-      // A finished child stays in `children` until stopped.
-      enqueue.stopChild(child);
+      dropSession(enqueue, system, context, child.slice('session:'.length));
     }),
     contain: enqueueActions(({ context, event, enqueue, system }) => {
       const child = childId(event.type);
@@ -165,11 +172,8 @@ export const serverMachine = setup({
         if (!entry) return;
         const channels = (entry.session.getSnapshot().context as SessionContext | undefined)?.channels;
         logOut(enqueue, system, context, key, channels?.keys() ?? []);
-        context.sessions.delete(key);
         closeSocket(enqueue, system, key, CloseCode.internalError, 'internal error');
-        enqueue.sendTo(outboxOf(system), { type: 'outbox.detach', id: key } satisfies OutboxEvent);
-        // Stopping it also drops the failed session from `children`.
-        enqueue.stopChild(entry.session);
+        dropSession(enqueue, system, context, key);
       } else if (kind === 'channel') {
         const entry = context.channels.get(key);
         if (!entry) return;
