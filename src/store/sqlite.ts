@@ -1,0 +1,138 @@
+/**
+ * @module sqlite: the embedded store engine, the default: one SQLite file in
+ * the data directory (`./data/chat.db`), through `better-sqlite3`.
+ *
+ * better-sqlite3 is synchronous, which suits an embedded engine: a query on
+ * an indexed key takes microseconds, far less than a round trip to a thread
+ * or another process would. What is slow (password hashing) happens
+ * elsewhere, off the event loop.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { StoreOpenError, type AccountRecord, type Store } from './store.js';
+
+export const DATABASE_FILE = 'chat.db';
+
+export interface SqliteStoreOptions {
+  dataDir: string;
+  /** Told about each migration that ran. */
+  onMigrate?: (version: number, summary: string) => void;
+}
+
+export class SqliteStore implements Store {
+  readonly engine = 'sqlite';
+  readonly location: string;
+  private readonly db: Database.Database;
+  private readonly statements;
+
+  constructor(options: SqliteStoreOptions) {
+    const dataDir = resolve(options.dataDir);
+    this.location = join(dataDir, DATABASE_FILE);
+    try {
+      mkdirSync(dataDir, { recursive: true });
+    } catch (error) {
+      throw new StoreOpenError(
+        `Cannot create the data directory ${dataDir} (${(error as NodeJS.ErrnoException).code}). Create it yourself, or pass another --data-dir.`,
+      );
+    }
+    this.db = openDatabase(this.location);
+    try {
+      migrate(this.db, this.location, options.onMigrate);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+    this.statements = {
+      findAccount: this.db.prepare<[string], { nick: string; password_hash: string; created_at: number }>(
+        'SELECT nick, password_hash, created_at FROM accounts WHERE nick_key = ?',
+      ),
+      createAccount: this.db.prepare(
+        'INSERT INTO accounts (nick_key, nick, password_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      ),
+      setPassword: this.db.prepare('UPDATE accounts SET password_hash = ? WHERE nick_key = ?'),
+      revokeTokens: this.db.prepare('DELETE FROM tokens WHERE nick_key = ?'),
+      pruneTokens: this.db.prepare('DELETE FROM tokens WHERE nick_key = ? AND expires_at <= ?'),
+      addToken: this.db.prepare('INSERT INTO tokens (token_hash, nick_key, expires_at) VALUES (?, ?, ?)'),
+      tokenOwner: this.db.prepare<[string, number], { nick_key: string }>(
+        'SELECT nick_key FROM tokens WHERE token_hash = ? AND expires_at > ?',
+      ),
+    };
+  }
+
+  async findAccount(key: string): Promise<AccountRecord | undefined> {
+    const row = this.statements.findAccount.get(key);
+    return row && { nick: row.nick, passwordHash: row.password_hash, createdAt: row.created_at };
+  }
+
+  async createAccount(key: string, account: AccountRecord): Promise<boolean> {
+    return this.statements.createAccount.run(key, account.nick, account.passwordHash, account.createdAt).changes === 1;
+  }
+
+  private readonly replacePassword = (key: string, passwordHash: string) => {
+    this.statements.setPassword.run(passwordHash, key);
+    this.statements.revokeTokens.run(key);
+  };
+
+  async changePassword(key: string, passwordHash: string): Promise<void> {
+    this.db.transaction(this.replacePassword)(key, passwordHash);
+  }
+
+  async addToken(key: string, tokenHash: string, expiresAt: number, now: number): Promise<void> {
+    this.db.transaction(() => {
+      this.statements.pruneTokens.run(key, now);
+      this.statements.addToken.run(tokenHash, key, expiresAt);
+    })();
+  }
+
+  async tokenOwner(tokenHash: string, now: number): Promise<string | undefined> {
+    return this.statements.tokenOwner.get(tokenHash, now)?.nick_key;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function openDatabase(file: string): Database.Database {
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+  } catch (error) {
+    throw new StoreOpenError(`Cannot open ${file}: ${(error as Error).message}. Check its permissions, or pass another --data-dir.`);
+  }
+  try {
+    // Reading the version is the first access: a file that is not a database fails here, before anything is written.
+    db.pragma('user_version', { simple: true });
+  } catch (error) {
+    db.close();
+    throw new StoreOpenError(
+      `${file} is not a usable SQLite database (${(error as Error).message}). Move it aside to start fresh, or restore it from a backup.`,
+    );
+  }
+  return db;
+}
+
+function migrate(db: Database.Database, file: string, onMigrate?: (version: number, summary: string) => void): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new StoreOpenError(
+      `${file} was written by a newer xstate-chat (schema ${version}; this one knows up to ${SCHEMA_VERSION}). ` +
+        'Upgrade xstate-chat, or pass another --data-dir. The file was not changed.',
+    );
+  }
+  // WAL lets readers run beside the writer, and with NORMAL sync a commit
+  // survives a killed process (only a power cut can lose the last ones).
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  for (const step of MIGRATIONS) {
+    if (step.version <= version) continue;
+    db.transaction(() => {
+      db.exec(step.sql);
+      db.pragma(`user_version = ${step.version}`);
+    })();
+    onMigrate?.(step.version, step.summary);
+  }
+}
