@@ -13,7 +13,21 @@ export type ClientCommand =
   | { type: 'client.leave'; channel: string; id?: RequestId }
   | { type: 'client.list'; channel?: string; id?: RequestId }
   | { type: 'client.logout'; id?: RequestId }
-  | { type: 'client.login'; id?: RequestId }
-  | { type: 'client.register'; id?: RequestId }
+  /** A login frame: on a registered nick, carries a password or a resume token for `user`. */
+  | { type: 'client.login'; user?: string; password?: string; token?: string; id?: RequestId }
+  /** Registers the session's nick, or with `oldPassword`, changes its password. */
+  | { type: 'client.register'; password: string; oldPassword?: string; id?: RequestId }
   /** A frame the transport could not accept; the session answers it with an error. */
   | { type: 'client.invalid'; code: ErrorCode; message?: string; id?: RequestId };
+
+/** Every command a client frame can become, for states that treat them all alike. */
+export const CLIENT_COMMAND_TYPES = [
+  'client.message',
+  'client.join',
+  'client.leave',
+  'client.list',
+  'client.logout',
+  'client.login',
+  'client.register',
+  'client.invalid',
+] as const satisfies readonly ClientCommand['type'][];

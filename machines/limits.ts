@@ -9,6 +9,14 @@ export const MAX_MESSAGE_LENGTH = 2048;
 /** The longest string request id. */
 export const MAX_REQUEST_ID_LENGTH = 64;
 
+/** Passwords a registration accepts, in characters; longer ones are refused so hashing stays bounded. */
+export const MIN_PASSWORD_LENGTH = 8;
+export const MAX_PASSWORD_LENGTH = 1024;
+/** Failed logins (wrong password or bad token) after which a connection is closed with 1008. */
+export const MAX_LOGIN_FAILURES = 3;
+/** Frames kept for a session that cannot answer them yet (its nick is still being checked); more get `rate_limited`. */
+export const MAX_HELD_FRAMES = 64;
+
 /**
  * The operational limits of a running server. Each one is a setting (see the
  * README's configuration table); these are the embedded defaults.
@@ -36,6 +44,8 @@ export interface ServerLimits {
   shutdownGraceMs: number;
   /** Time a client has to send a complete upgrade request. */
   handshakeTimeoutMs: number;
+  /** Time a client connecting as a registered nick has to authenticate. */
+  authTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
@@ -50,6 +60,7 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   pingIntervalMs: 30_000,
   shutdownGraceMs: 10_000,
   handshakeTimeoutMs: 10_000,
+  authTimeoutMs: 30_000,
 });
 
 /** The window in which {@link ServerLimits.floodRefusals} refusals close a session. */

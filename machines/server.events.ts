@@ -7,8 +7,12 @@ import type { ErrorCode, RequestId } from './frames.js';
 import type { Member } from './member.js';
 
 export type SessionToServerEvent =
-  /** A new session asks to log in under its nick. */
-  | { type: 'session.hello'; id: string; nick: string; session: AnyActorRef }
+  /**
+   * A new session asks to log in under its nick. `owner`: it proved it owns
+   * the registered nick, so it takes the nick over from another connection;
+   * `token` is the resume token to hand it with its own login frame.
+   */
+  | { type: 'session.hello'; id: string; nick: string; session: AnyActorRef; owner: boolean; token?: string }
   /** A logged-in session is going away; `channels` are the ones it was in. */
   | { type: 'session.ended'; id: string; channels: string[] }
   | { type: 'route.join'; channel: string; member: Member }
@@ -20,5 +24,11 @@ export type SessionToServerEvent =
 
 export type ChannelToServerEvent = ChannelEmptyEvent;
 
-/** What the server answers to `session.hello`. */
-export type HelloAnswer = { type: 'session.accepted' } | { type: 'session.refused'; code: ErrorCode };
+/**
+ * What the server answers to `session.hello`, and what it tells a logged-in
+ * session whose nick's owner has signed in on another connection.
+ */
+export type HelloAnswer =
+  | { type: 'session.accepted' }
+  | { type: 'session.refused'; code: ErrorCode }
+  | { type: 'session.takenOver' };

@@ -8,7 +8,7 @@
  * `xstate.error.actor.*`, where the child's client is closed with 1011 and
  * everyone else is told it left, as after any disconnect.
  */
-import { assign, enqueueActions, setup, spawnChild, type ActorSystem, type AnyActorRef, type EventObject } from 'xstate';
+import { assertEvent, assign, enqueueActions, setup, spawnChild, type ActorSystem, type AnyActorRef, type EventObject } from 'xstate';
 import { broadcast, closeSocket, outboxOf, unicast } from './broadcast.js';
 import { channelMachine, type ChannelEvent } from './channel.machine.js';
 import { usersFrame } from './frames.js';
@@ -32,26 +32,36 @@ export interface ChannelEntry {
   joins: number;
 }
 
+type HelloEvent = Extract<SessionToServerEvent, { type: 'session.hello' }>;
+
 /**
  * The registries are mutated in place rather than copied in `assign`: with
  * ten thousand sessions a copy per connect would make connecting quadratic.
  */
 export interface ServerContext {
   maxChannelsPerSession: number;
+  authTimeoutMs: number;
   sessions: Map<string, SessionEntry>;
   /** Lower-cased nick to connection id, for logged-in sessions. */
   nicks: Map<string, string>;
   channels: Map<string, ChannelEntry>;
+  /**
+   * Owners waiting for their nick, by the connection id that still holds it:
+   * each logs in once the old connection has been logged out.
+   */
+  takeovers: Map<string, HelloEvent>;
 }
 
 export interface ServerInput {
   /** How many channels one session may be in; defaults to {@link DEFAULT_LIMITS}. */
   maxChannelsPerSession?: number;
+  /** How long a registered nick has to authenticate; defaults to {@link DEFAULT_LIMITS}. */
+  authTimeoutMs?: number;
 }
 
 export type ServerEvent =
   /** The transport accepted a socket whose nick passed validation. */
-  | { type: 'connection.open'; id: string; nick: string; connection: Connection }
+  | { type: 'connection.open'; id: string; nick: string; address: string; connection: Connection }
   | { type: 'server.shutdown' }
   | SessionToServerEvent
   | ChannelToServerEvent;
@@ -79,9 +89,37 @@ interface Enqueue {
 }
 
 /**
+ * Takes the nick for a session: everyone logged in hears of it (the new user
+ * too, with its resume token when it has one), then the new user alone gets
+ * the user list.
+ */
+function logIn(enqueue: Enqueue, system: ActorSystem<any>, context: ServerContext, hello: HelloEvent): void {
+  const entry = context.sessions.get(hello.id);
+  if (!entry) return;
+  entry.loggedIn = true;
+  context.nicks.set(nickKey(hello.nick), hello.id);
+  enqueue.sendTo(hello.session, { type: 'session.accepted' } satisfies HelloAnswer);
+  const announcement = { type: 2, user: hello.nick } as const;
+  if (hello.token === undefined) {
+    broadcast(enqueue, system, loggedInIds(context), announcement);
+  } else {
+    // The token is for its owner's eyes only: everyone else gets the plain frame, encoded once.
+    broadcast(enqueue, system, loggedInIds(context).filter((id) => id !== hello.id), announcement);
+    unicast(enqueue, system, hello.id, { ...announcement, token: hello.token });
+  }
+  unicast(enqueue, system, hello.id, usersFrame(loggedInNicks(context)));
+}
+
+/** The channels a session is in (or has asked to join), as its own context says. */
+function channelsOf(entry: SessionEntry): Iterable<string> {
+  return (entry.session.getSnapshot().context as SessionContext | undefined)?.channels.keys() ?? [];
+}
+
+/**
  * Logs a session out for everyone else: the members of each of its channels
  * hear it leave, then every remaining user hears it log out. Runs once per
- * session, whether it logged out, dropped or failed.
+ * session, whether it logged out, dropped, failed or was taken over; an owner
+ * waiting for this nick logs in right after.
  */
 function logOut(enqueue: Enqueue, system: ActorSystem<any>, context: ServerContext, id: string, channels: Iterable<string>): void {
   const entry = context.sessions.get(id);
@@ -94,13 +132,23 @@ function logOut(enqueue: Enqueue, system: ActorSystem<any>, context: ServerConte
   entry.loggedIn = false;
   context.nicks.delete(nickKey(entry.nick));
   broadcast(enqueue, system, loggedInIds(context), { type: 3, user: entry.nick });
+  const successor = context.takeovers.get(id);
+  if (successor) {
+    context.takeovers.delete(id);
+    logIn(enqueue, system, context, successor);
+  }
 }
 
 /**
- * Forgets a session that ended or failed: its entry, its connection in the
- * outbox, and its actor, which stays in `children` until stopped.
+ * Forgets a session that ended or failed: logs it out if it still holds its
+ * nick (a session that ended while its login was on its way), then drops its
+ * entry, its connection in the outbox, any takeover it was waiting for, and
+ * its actor, which stays in `children` until stopped.
  */
 function dropSession(enqueue: Enqueue, system: ActorSystem<any>, context: ServerContext, id: string): void {
+  const entry = context.sessions.get(id);
+  if (entry?.loggedIn) logOut(enqueue, system, context, id, channelsOf(entry));
+  for (const [holder, successor] of context.takeovers) if (successor.id === id) context.takeovers.delete(holder);
   context.sessions.delete(id);
   enqueue.sendTo(outboxOf(system), { type: 'outbox.detach', id } satisfies OutboxEvent);
   enqueue.stopChild(sessionActorId(id));
@@ -130,32 +178,43 @@ export const serverMachine = setup({
     }),
     spawnSession: assign(({ context, event, spawn }) => {
       if (event.type !== 'connection.open') return {};
-      const { id, nick } = event;
+      const { id, nick, address } = event;
       const actorId = sessionActorId(id);
       const session = spawn('session', {
         id: actorId,
         systemId: actorId,
-        input: { id, nick, maxChannels: context.maxChannelsPerSession },
+        input: { id, nick, address, maxChannels: context.maxChannelsPerSession, authTimeoutMs: context.authTimeoutMs },
       });
       context.sessions.set(id, { id, nick, session, loggedIn: false });
       return {};
     }),
     logIn: enqueueActions(({ context, event, enqueue, system }) => {
-      if (event.type !== 'session.hello') return;
-      const entry = context.sessions.get(event.id);
-      if (!entry) return;
-      entry.loggedIn = true;
-      context.nicks.set(nickKey(event.nick), event.id);
-      enqueue.sendTo(event.session, { type: 'session.accepted' } satisfies HelloAnswer);
-      broadcast(enqueue, system, loggedInIds(context), { type: 2, user: event.nick });
-      unicast(enqueue, system, event.id, usersFrame(loggedInNicks(context)));
+      assertEvent(event, 'session.hello');
+      logIn(enqueue, system, context, event);
+    }),
+    /**
+     * The owner proved who it is, so the connection holding its nick is closed
+     * with 4001; the owner logs in once that one is logged out (see `logOut`).
+     * A later owner login supersedes one still waiting.
+     */
+    takeOver: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'session.hello');
+      const holder = context.nicks.get(nickKey(event.nick));
+      if (holder === undefined) return;
+      const waiting = context.takeovers.get(holder);
+      if (waiting) enqueue.sendTo(waiting.session, { type: 'session.takenOver' } satisfies HelloAnswer);
+      else {
+        const entry = context.sessions.get(holder);
+        if (entry) enqueue.sendTo(entry.session, { type: 'session.takenOver' } satisfies HelloAnswer);
+      }
+      context.takeovers.set(holder, event);
     }),
     refuseNick: enqueueActions(({ event, enqueue }) => {
-      if (event.type !== 'session.hello') return;
+      assertEvent(event, 'session.hello');
       enqueue.sendTo(event.session, { type: 'session.refused', code: 'nick_taken' } satisfies HelloAnswer);
     }),
     logOut: enqueueActions(({ context, event, enqueue, system }) => {
-      if (event.type !== 'session.ended') return;
+      assertEvent(event, 'session.ended');
       logOut(enqueue, system, context, event.id, event.channels);
     }),
     removeFinishedChild: enqueueActions(({ context, event, enqueue, system }) => {
@@ -168,10 +227,7 @@ export const serverMachine = setup({
       const [kind, ...rest] = child.split(':');
       const key = rest.join(':');
       if (kind === 'session') {
-        const entry = context.sessions.get(key);
-        if (!entry) return;
-        const channels = (entry.session.getSnapshot().context as SessionContext | undefined)?.channels;
-        logOut(enqueue, system, context, key, channels?.keys() ?? []);
+        if (!context.sessions.has(key)) return;
         closeSocket(enqueue, system, key, CloseCode.internalError, 'internal error');
         dropSession(enqueue, system, context, key);
       } else if (kind === 'channel') {
@@ -236,6 +292,7 @@ export const serverMachine = setup({
   guards: {
     nickIsFree: ({ context, event }) =>
       event.type === 'session.hello' && !context.nicks.has(nickKey(event.nick)),
+    isOwner: ({ event }) => event.type === 'session.hello' && event.owner,
     /** Stale notices (a join raced the last leave) must not stop a channel in use. */
     channelIsIdle: ({ context, event }) => {
       if (event.type !== 'channel.empty') return false;
@@ -247,15 +304,21 @@ export const serverMachine = setup({
   id: 'server',
   context: ({ input }) => ({
     maxChannelsPerSession: input.maxChannelsPerSession ?? DEFAULT_LIMITS.maxChannelsPerSession,
+    authTimeoutMs: input.authTimeoutMs ?? DEFAULT_LIMITS.authTimeoutMs,
     sessions: new Map(),
     nicks: new Map(),
     channels: new Map(),
+    takeovers: new Map(),
   }),
   // Where every broadcast leaves the actor system (see machines/outbox.ts); found by its system id.
   entry: spawnChild('outbox', { id: OUTBOX_ID, systemId: OUTBOX_ID }),
   initial: 'serving',
   on: {
-    'session.hello': [{ guard: 'nickIsFree', actions: 'logIn' }, { actions: 'refuseNick' }],
+    'session.hello': [
+      { guard: 'nickIsFree', actions: 'logIn' },
+      { guard: 'isOwner', actions: 'takeOver' },
+      { actions: 'refuseNick' },
+    ],
     'session.ended': { actions: 'logOut' },
     'route.join': { actions: 'forwardJoin' },
     'route.channel': { actions: 'forwardToChannel' },

@@ -25,6 +25,10 @@ export const CloseCode = {
   goingAway: 1001,
   policyViolation: 1008,
   internalError: 1011,
+  /** The store could not be reached to check the nick: try again later. */
+  tryAgainLater: 1013,
+  /** Application code: the registered owner of this nick signed in on another connection. */
+  signedInElsewhere: 4001,
   /** Application code: the client did not read its frames fast enough. */
   slowConsumer: 4008,
 } as const;

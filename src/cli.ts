@@ -7,6 +7,9 @@ import { ConfigError, loadConfig, usage } from './config.js';
 import { createLogger } from './log.js';
 import { RelayPortInUseError } from './inspection/stately.js';
 import { startChatServer } from './server.js';
+import { MemoryStore } from './store/memory.js';
+import { SqliteStore } from './store/sqlite.js';
+import { StoreOpenError, type Store } from './store/store.js';
 
 async function main(): Promise<void> {
   let config;
@@ -23,9 +26,25 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger(config.logLevel);
+  let store: Store;
+  try {
+    store =
+      config.store === 'memory'
+        ? new MemoryStore()
+        : new SqliteStore({
+            dataDir: config.dataDir,
+            onMigrate: (version, summary) => logger.info({ version }, `store schema migrated to version ${version}: ${summary}`),
+          });
+  } catch (error) {
+    if (!(error instanceof StoreOpenError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  logger.info({ store: store.engine, location: store.location }, `store: ${store.engine}, ${store.location}`);
   let server;
   try {
     server = await startChatServer({
+      store,
       port: config.port,
       host: config.host,
       logger,

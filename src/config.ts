@@ -10,6 +10,9 @@ import { LOG_LEVELS, type LogLevel } from './log.js';
 export const INSPECT_MODES = ['local', 'stately'] as const;
 export type InspectMode = (typeof INSPECT_MODES)[number];
 
+export const STORE_ENGINES = ['sqlite', 'memory'] as const;
+export type StoreEngine = (typeof STORE_ENGINES)[number];
+
 export interface Config {
   port: number;
   host: string;
@@ -19,6 +22,9 @@ export interface Config {
   /** Off when undefined: the inspector shows every session's state. */
   inspect: InspectMode | undefined;
   inspectBodies: boolean;
+  /** `sqlite` keeps accounts in `dataDir`; `memory` keeps them until the process stops. */
+  store: StoreEngine;
+  dataDir: string;
 }
 
 export const defaults: Config = {
@@ -29,6 +35,8 @@ export const defaults: Config = {
   allowedOrigins: [],
   inspect: undefined,
   inspectBodies: false,
+  store: 'sqlite',
+  dataDir: './data',
 };
 
 export class ConfigError extends Error {
@@ -55,6 +63,7 @@ export const LIMIT_FLAGS: Record<string, LimitFlag> = {
   'ping-interval-ms': { key: 'pingIntervalMs', min: 10, help: 'ms between pings; a peer silent until the next is dropped' },
   'shutdown-grace-ms': { key: 'shutdownGraceMs', min: 0, help: 'ms shutdown waits for clients before terminating them' },
   'handshake-timeout-ms': { key: 'handshakeTimeoutMs', min: 10, help: 'ms a client has to send its upgrade request' },
+  'auth-timeout-ms': { key: 'authTimeoutMs', min: 10, help: 'ms a registered nick has to authenticate before auth_timeout' },
 };
 
 export const usage = `Usage: npm start -- [options]
@@ -67,6 +76,8 @@ Options:
                               to loopback clients only; stately: feed the Stately inspector
                               through the @statelyai/inspect relay on http://localhost:8080
   --inspect-bodies            show chat message bodies in the inspector (redacted otherwise)
+  --store sqlite|memory       where accounts live (default ${defaults.store}); memory loses them on exit
+  --data-dir DIR              the SQLite store's directory (env DATA_DIR; default ${defaults.dataDir})
 ${Object.entries(LIMIT_FLAGS)
   .map(([flag, { key, help }]) => `  ${`--${flag} N`.padEnd(26)}  ${help} (default ${DEFAULT_LIMITS[key]})`)
   .join('\n')}
@@ -74,6 +85,7 @@ ${Object.entries(LIMIT_FLAGS)
 
 Environment:
   LOG_LEVEL                   one of ${LOG_LEVELS.join(', ')} (default ${defaults.logLevel})
+  DATA_DIR                    as --data-dir
 `;
 
 function parseWholeNumber(value: string, source: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -89,6 +101,13 @@ function parseInspect(value: string): InspectMode {
     throw new ConfigError(`--inspect must be --inspect, --inspect=local or --inspect=stately, not "--inspect=${value}".`);
   }
   return value as InspectMode;
+}
+
+function parseStore(value: string): StoreEngine {
+  if (!(STORE_ENGINES as readonly string[]).includes(value)) {
+    throw new ConfigError(`--store must be ${STORE_ENGINES.join(' or ')}, not "${value}".`);
+  }
+  return value as StoreEngine;
 }
 
 function parseLogLevel(value: string): LogLevel {
@@ -129,6 +148,8 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
         'allowed-origins': { type: 'string' },
         inspect: { type: 'string' },
         'inspect-bodies': { type: 'boolean' },
+        store: { type: 'string' },
+        'data-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         ...Object.fromEntries(Object.keys(LIMIT_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
       },
@@ -152,6 +173,12 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   if (inspectBodies && inspect === undefined) {
     throw new ConfigError('--inspect-bodies only makes sense with --inspect: add --inspect, or drop --inspect-bodies.');
   }
+  const store = typeof values.store === 'string' ? parseStore(values.store) : defaults.store;
+  const dataDir = (values['data-dir'] as string | undefined) ?? env.DATA_DIR ?? defaults.dataDir;
+  if (dataDir.trim() === '') throw new ConfigError('--data-dir (or DATA_DIR) must not be empty.');
+  if (store === 'memory' && typeof values['data-dir'] === 'string') {
+    throw new ConfigError('--data-dir only makes sense with the sqlite store: drop --store memory, or drop --data-dir.');
+  }
   return {
     port: port === undefined ? defaults.port : parseWholeNumber(port, values.port !== undefined ? '--port' : 'PORT', 0, 65535),
     host: host ?? defaults.host,
@@ -160,6 +187,8 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     allowedOrigins: typeof values['allowed-origins'] === 'string' ? parseOrigins(values['allowed-origins']) : [],
     inspect,
     inspectBodies,
+    store,
+    dataDir,
     help: values.help === true,
   };
 }

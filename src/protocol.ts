@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import type { ClientCommand } from '../machines/commands.js';
 import { errorMessages, type ErrorCode, type RequestId } from '../machines/frames.js';
-import { MAX_MESSAGE_LENGTH, MAX_REQUEST_ID_LENGTH } from '../machines/limits.js';
+import { MAX_MESSAGE_LENGTH, MAX_PASSWORD_LENGTH, MAX_REQUEST_ID_LENGTH, MIN_PASSWORD_LENGTH } from '../machines/limits.js';
 import { canonicalChannel } from '../machines/names.js';
 
 /** A custom zod issue that carries the protocol error code it stands for. */
@@ -26,12 +26,19 @@ const messageText = z
     text.length >= 1 && text.length <= MAX_MESSAGE_LENGTH ? text : fail(ctx, 'invalid_message'),
   );
 
+/** A password being set; one being checked may be anything (a wrong one is simply wrong). */
+const newPassword = z
+  .string()
+  .transform((password, ctx) =>
+    password.length >= MIN_PASSWORD_LENGTH && password.length <= MAX_PASSWORD_LENGTH ? password : fail(ctx, 'weak_password'),
+  );
+
 const requestId = z.union([z.string().max(MAX_REQUEST_ID_LENGTH), z.number().int()]);
 
 export const clientFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal(0), dest: channelName, message: messageText }),
-  z.object({ type: z.literal(1) }),
-  z.object({ type: z.literal(2) }),
+  z.object({ type: z.literal(1), password: newPassword, old_password: z.string().optional() }),
+  z.object({ type: z.literal(2), user: z.string().optional(), password: z.string().optional(), token: z.string().optional() }),
   z.object({ type: z.literal(3) }),
   z.object({ type: z.literal(4), channel: channelName }),
   z.object({ type: z.literal(5), channel: channelName }),
@@ -56,9 +63,18 @@ function toCommand(frame: ClientFrame, id: RequestId | undefined): ClientCommand
     case 0:
       return withId({ type: 'client.message', channel: frame.dest, message: frame.message });
     case 1:
-      return withId({ type: 'client.register' });
+      return withId(
+        frame.old_password === undefined
+          ? { type: 'client.register', password: frame.password }
+          : { type: 'client.register', password: frame.password, oldPassword: frame.old_password },
+      );
     case 2:
-      return withId({ type: 'client.login' });
+      return withId({
+        type: 'client.login',
+        ...(frame.user === undefined ? {} : { user: frame.user }),
+        ...(frame.password === undefined ? {} : { password: frame.password }),
+        ...(frame.token === undefined ? {} : { token: frame.token }),
+      });
     case 3:
       return withId({ type: 'client.logout' });
     case 4:

@@ -9,6 +9,8 @@ import { createActor, type Actor, type InspectionEvent } from 'xstate';
 import { DEFAULT_LIMITS, type ServerLimits } from '../machines/limits.js';
 import { serverMachine } from '../machines/server.machine.js';
 import { CloseCode } from '../machines/socket.js';
+import { Accounts, type AccountsOptions } from './accounts/accounts.js';
+import { withAccounts } from './effects.js';
 import { InspectorHub } from './inspection/hub.js';
 import { connectStately, type StatelyConnection } from './inspection/stately.js';
 import type { Logger } from './log.js';
@@ -17,6 +19,8 @@ import { isLoopback } from './loopback.js';
 import { isOriginAllowed } from './origin.js';
 import { isInspectorPath, pageAt, servePage } from './pages.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
+import { MemoryStore } from './store/memory.js';
+import type { Store } from './store/store.js';
 import { Transport } from './transport.js';
 
 export interface ChatServerOptions {
@@ -39,6 +43,13 @@ export interface ChatServerOptions {
   inspectBodies?: boolean;
   /** The Stately relay's port (default 8080); tests pass a free one. */
   statelyRelayPort?: number;
+  /**
+   * Where accounts live; the server owns it from here on and closes it when
+   * it stops. An in-memory store when absent (the CLI opens SQLite).
+   */
+  store?: Store;
+  /** Account policy overrides (lockout times, hash costs) and the clock; tests shorten and move them. */
+  accounts?: AccountsOptions;
 }
 
 export interface ChatServer {
@@ -47,6 +58,8 @@ export interface ChatServer {
   port: number;
   actor: Actor<typeof serverMachine>;
   transport: Transport;
+  store: Store;
+  accounts: Accounts;
   /** Where to open the inspector, when one is on: `/inspector` or the Stately relay's page. */
   inspectorUrl?: string;
   /** Closes every socket with 1001, waits for them (terminating stragglers), then stops. */
@@ -56,7 +69,9 @@ export interface ChatServer {
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const logger = options.logger ?? silentLogger();
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const machine = (options.machine ?? serverMachine).provide({
+  const store = options.store ?? new MemoryStore();
+  const accounts = new Accounts(store, options.accounts);
+  const machine = withAccounts(options.machine ?? serverMachine, accounts).provide({
     actions: {
       reportFault: (_, { actor, error }) => logger.error({ actor, err: error }, 'actor failed; its session was closed'),
     },
@@ -69,7 +84,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   // Named, so the inspector shows `server` rather than a generated id at the root of the tree.
   const actor = createActor(machine, {
     id: 'server',
-    input: { maxChannelsPerSession: limits.maxChannelsPerSession },
+    input: { maxChannelsPerSession: limits.maxChannelsPerSession, authTimeoutMs: limits.authTimeoutMs },
     ...(inspect ? { inspect } : {}),
   });
   actor.subscribe({ error: (error) => logger.fatal({ err: error }, 'the server actor failed') });
@@ -110,6 +125,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   } catch (error) {
     actor.stop();
     stately?.stop();
+    await store.close();
     throw error;
   }
   const address = http.address() as AddressInfo;
@@ -136,10 +152,11 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       });
       actor.stop();
       stately?.stop();
+      await store.close();
     })());
 
   const inspectorUrl = hub ? `${url}/inspector` : stately?.url;
-  return { url, port: address.port, actor, transport, close, ...(inspectorUrl ? { inspectorUrl } : {}) };
+  return { url, port: address.port, actor, transport, store, accounts, close, ...(inspectorUrl ? { inspectorUrl } : {}) };
 }
 
 const INSPECTOR_LOOPBACK_ONLY =

@@ -183,7 +183,7 @@ export class Transport implements ConnectionOwner {
     ws[PEER] = peer;
     ws.on('pong', markAlive);
     logger.info(peer.who, 'connection opened');
-    actor.send({ type: 'connection.open', id: peer.id, nick, connection: peer });
+    actor.send({ type: 'connection.open', id: peer.id, nick, address, connection: peer });
     peer.session = actor.system.get(sessionActorId(peer.id)) as AnyActorRef | undefined;
     if (!peer.session) {
       // The server is not taking sessions (it is shutting down).

@@ -3,6 +3,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient } from './support/client.js';
@@ -20,10 +23,15 @@ interface Started {
   lines: Record<string, unknown>[];
 }
 
+/** A fresh data directory, so no test writes into the working tree or sees another's accounts. */
+function freshDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'xstate-chat-cli-'));
+}
+
 /** Runs the compiled CLI and resolves with the URL it prints once listening. */
 async function run(args: string[], env: Record<string, string> = {}): Promise<Started> {
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, DATA_DIR: freshDataDir(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -58,7 +66,7 @@ describe('the command line', () => {
   it('listens where --port and --host say and prints the URL as a log line', async () => {
     const { url, lines } = await run(['--port', '0', '--host', '127.0.0.1']);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(lines[0]).toMatchObject({ level: 30, msg: `listening on ${url}` });
+    expect(lines.find((line) => line.url !== undefined)).toMatchObject({ level: 30, msg: `listening on ${url}` });
     const response = await fetch(`${url}/healthz`);
     expect(await response.json()).toEqual({ status: 'ok', sessions: 0, channels: 0 });
   });
@@ -140,7 +148,7 @@ describe('the command line', () => {
   it('explains a port that is already in use', async () => {
     const { url } = await run(['--port', '0']);
     const port = new URL(url).port;
-    const child = spawn(process.execPath, [CLI, '--port', port], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, '--port', port], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DATA_DIR: freshDataDir() } });
     children.push(child);
     const { code, stderr } = await exitOf(child);
     expect(code).toBe(1);

@@ -12,13 +12,35 @@ describe('parseClientFrame', () => {
       channel: '#django',
       message: 'hi',
     });
-    expect(parseClientFrame('{"type":1}')).toEqual({ type: 'client.register' });
-    expect(parseClientFrame('{"type":2,"user":"x"}')).toEqual({ type: 'client.login' });
+    expect(parseClientFrame('{"type":1,"password":"correct horse"}')).toEqual({ type: 'client.register', password: 'correct horse' });
+    expect(parseClientFrame('{"type":1,"password":"new password","old_password":"x"}')).toEqual({
+      type: 'client.register',
+      password: 'new password',
+      oldPassword: 'x',
+    });
+    expect(parseClientFrame('{"type":2}')).toEqual({ type: 'client.login' });
+    expect(parseClientFrame('{"type":2,"user":"x","password":"p"}')).toEqual({ type: 'client.login', user: 'x', password: 'p' });
+    expect(parseClientFrame('{"type":2,"user":"x","token":"t"}')).toEqual({ type: 'client.login', user: 'x', token: 't' });
     expect(parseClientFrame('{"type":3}')).toEqual({ type: 'client.logout' });
     expect(parseClientFrame('{"type":4,"channel":"##a"}')).toEqual({ type: 'client.join', channel: '#a' });
     expect(parseClientFrame('{"type":5,"channel":"A"}')).toEqual({ type: 'client.leave', channel: '#a' });
     expect(parseClientFrame('{"type":6}')).toEqual({ type: 'client.list' });
     expect(parseClientFrame('{"type":6,"channel":"a","id":"r"}')).toEqual({ type: 'client.list', channel: '#a', id: 'r' });
+  });
+
+  it('refuses a password to set that is missing, not a string, or outside 8 to 1024 characters', () => {
+    expect(parseClientFrame('{"type":1}')).toMatchObject({ type: 'client.invalid', code: 'bad_request' });
+    expect(parseClientFrame('{"type":1,"password":12345678}')).toMatchObject({ type: 'client.invalid', code: 'bad_request' });
+    expect(parseClientFrame('{"type":1,"password":"1234567","id":4}')).toMatchObject({ code: 'weak_password', id: 4 });
+    expect(parseClientFrame(JSON.stringify({ type: 1, password: 'x'.repeat(1025) }))).toMatchObject({ code: 'weak_password' });
+    expect(parseClientFrame(JSON.stringify({ type: 1, password: 'x'.repeat(1024) }))).toMatchObject({ type: 'client.register' });
+    expect(parseClientFrame('{"type":1,"password":"12345678","old_password":5}')).toMatchObject({ code: 'bad_request' });
+  });
+
+  it('refuses login credentials that are not strings', () => {
+    expect(parseClientFrame('{"type":2,"user":"x","password":5}')).toMatchObject({ code: 'bad_request' });
+    expect(parseClientFrame('{"type":2,"user":"x","token":null}')).toMatchObject({ code: 'bad_request' });
+    expect(parseClientFrame('{"type":2,"user":7,"token":"t"}')).toMatchObject({ code: 'bad_request' });
   });
 
   it('prefers bad_request over a bad value when a field is also missing', () => {

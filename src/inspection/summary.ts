@@ -114,7 +114,7 @@ export function summariseContext(context: unknown): Record<string, unknown> {
       if (key === 'channels') summary.channels = [...value.keys()].slice(0, MAX_LIST);
       else summary[`${key}Count`] = value.size;
     } else {
-      summary[key] = summariseValue(value, 1, false);
+      summary[key] = isSecret(key, value) ? REDACTED : summariseValue(value, 1, false);
     }
   }
   return summary;
@@ -124,6 +124,13 @@ export function summariseSnapshot(snapshot: unknown): Pick<ActorSummary, 'status
   const { status, value, context } = (snapshot ?? {}) as { status?: string; value?: unknown; context?: unknown };
   return { status: status ?? 'active', value: value ?? null, context: summariseContext(context) };
 }
+
+/**
+ * Fields that carry credentials, in events, contexts and actor outputs alike:
+ * always redacted, whatever `--inspect-bodies` says, since nobody watching a
+ * server should ever see a password or a token that signs in as someone.
+ */
+const SECRET_FIELDS = new Set(['password', 'oldPassword', 'old_password', 'token']);
 
 /** Which field of which event carries a user's words. */
 const BODY_FIELDS: Record<string, string> = {
@@ -138,12 +145,15 @@ export function summariseEvent(event: AnyEventObject, bodies: boolean): Record<s
   const summary: Record<string, unknown> = {};
   const bodyField = bodies ? undefined : BODY_FIELDS[event.type];
   for (const [key, value] of Object.entries(event)) {
-    summary[key] = key === bodyField ? REDACTED : summariseValue(value, 1, bodies);
+    summary[key] = key === bodyField || isSecret(key, value) ? REDACTED : summariseValue(value, 1, bodies);
   }
   if (bodyField === 'data' && typeof event.data === 'string') {
     // The frame type still says what kind of frame went out, without its text.
     const frameType = /^\{"type":(-?\d+)/.exec(event.data)?.[1];
     if (frameType !== undefined) summary.frameType = Number(frameType);
+  } else if (typeof summary.data === 'string' && summary.data.includes('"token":')) {
+    // Bodies are on, but a login frame's resume token is a credential, not a body.
+    summary.data = summary.data.replace(/"token":"[^"]*"/g, `"token":"${REDACTED}"`);
   }
   return summary;
 }
@@ -167,10 +177,17 @@ function summariseValue(value: unknown, depth: number, bodies: boolean): unknown
     const type = (value as { type?: unknown }).type;
     if (typeof type === 'string' && type in BODY_FIELDS) return summariseEvent(value as AnyEventObject, bodies);
     const summary: Record<string, unknown> = {};
-    for (const [key, field] of Object.entries(value)) summary[key] = summariseValue(field, depth + 1, bodies);
+    for (const [key, field] of Object.entries(value)) {
+      summary[key] = isSecret(key, field) ? REDACTED : summariseValue(field, depth + 1, bodies);
+    }
     return summary;
   }
   return String(value);
+}
+
+/** A credential is present: an absent one shows as absent, which says something without revealing anything. */
+function isSecret(key: string, value: unknown): boolean {
+  return SECRET_FIELDS.has(key) && value !== undefined;
 }
 
 function isConnection(value: unknown): value is Connection {

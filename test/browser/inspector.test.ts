@@ -42,7 +42,9 @@ describe.runIf(runBrowserTests)('the inspector page', () => {
     await actor(page, 'outbox').waitFor();
     await session.click();
     await page.locator('#chart .state.active-state[data-state="active"]').waitFor();
-    expect(await page.locator('#chart .active-state').count()).toBe(1);
+    // A guest's session is in `active` and, within it, in `guest`: both are lit.
+    await page.locator('#chart .state.active-state[data-state="active.guest"]').waitFor();
+    expect(await page.locator('#chart .active-state').count()).toBe(2);
     await page.locator('#context').getByText('ivy', { exact: true }).waitFor();
 
     client.send({ type: 4, channel: '#django' });

@@ -63,11 +63,11 @@ describe('logging in', () => {
     await alice.expectError('already_logged_in', 'l1');
   });
 
-  it('answers a registration frame with not_supported', async () => {
+  it('answers a registration with a password under 8 characters with weak_password', async () => {
     const { login } = await start();
     const alice = await login('alice');
     alice.send({ type: 1, user: 'alice', password: 'secret' });
-    await alice.expectError('not_supported');
+    await alice.expectError('weak_password');
   });
 });
 

@@ -5,20 +5,24 @@ import { createActor, type AnyActorRef } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { serverMachine } from '../../machines/server.machine.js';
 import { sessionMachine } from '../../machines/session.machine.js';
+import { withAccounts } from '../../src/effects.js';
+import { settle, testAccounts } from '../support/accounts.js';
 import { FakeConnection } from '../support/fake-connection.js';
 
-function start(machine = serverMachine) {
+function start(machine = serverMachine, accounts = testAccounts()) {
   const faults: unknown[] = [];
   const server = createActor(
-    machine.provide({ actions: { reportFault: (_, params) => faults.push(params.actor) } }),
+    withAccounts(machine, accounts).provide({ actions: { reportFault: (_, params) => faults.push(params.actor) } }),
     { input: {} },
   ).start();
   let next = 0;
-  const connect = (nick: string) => {
+  /** Opens a connection and waits until its nick has been looked up and the server has answered. */
+  const connect = async (nick: string) => {
     const id = String(++next);
     const connection = new FakeConnection();
-    server.send({ type: 'connection.open', id, nick, connection });
+    server.send({ type: 'connection.open', id, nick, address: '127.0.0.1', connection });
     const session = server.system.get(`session:${id}`) as AnyActorRef;
+    await settle();
     return { id, connection, session, send: (event: Parameters<AnyActorRef['send']>[0]) => session.send(event) };
   };
   // The outbox lives as long as the server; the tests are about what comes and goes.
@@ -30,31 +34,31 @@ function start(machine = serverMachine) {
 }
 
 describe('server machine', () => {
-  it('spawns one session per connection, addressed by connection id, and nothing else', () => {
+  it('spawns one session per connection, addressed by connection id, and nothing else', async () => {
     const { connect, children } = start();
-    connect('alice');
-    connect('bob');
+    await connect('alice');
+    await connect('bob');
     expect(children()).toEqual(['session:1', 'session:2']);
   });
 
-  it('sends each broadcast to the outbox once, with every recipient connection id', () => {
+  it('sends each broadcast to the outbox once, with every recipient connection id', async () => {
     const { server, connect } = start();
     const delivered: unknown[] = [];
     server.system.inspect((inspection) => {
       if (inspection.type === '@xstate.event' && inspection.event.type === 'outbox.deliver') delivered.push(inspection.event);
     });
-    connect('alice');
-    connect('bob');
-    connect('carol');
+    await connect('alice');
+    await connect('bob');
+    await connect('carol');
     expect(server.getSnapshot().children.outbox).toBeDefined();
     // Each login is announced to everyone logged in so far: one outbox event each, to 1, 2 and 3 connections.
     expect(delivered.map((event) => (event as { to: unknown[] }).to)).toEqual([['1'], ['1', '2'], ['1', '2', '3']]);
   });
 
-  it('spawns a channel on the first join and stops it when the last member leaves', () => {
+  it('spawns a channel on the first join and stops it when the last member leaves', async () => {
     const { connect, children } = start();
-    const alice = connect('alice');
-    const bob = connect('bob');
+    const alice = await connect('alice');
+    const bob = await connect('bob');
     alice.send({ type: 'client.join', channel: '#x' });
     bob.send({ type: 'client.join', channel: '#x' });
     expect(children()).toContain('channel:#x');
@@ -64,9 +68,9 @@ describe('server machine', () => {
     expect(children()).not.toContain('channel:#x');
   });
 
-  it('frees a session and detaches its connection once its socket has closed', () => {
+  it('frees a session and detaches its connection once its socket has closed', async () => {
     const { server, connect, children } = start();
-    const alice = connect('alice');
+    const alice = await connect('alice');
     alice.send({ type: 'client.join', channel: '#x' });
     alice.send({ type: 'client.logout' });
     alice.send({ type: 'socket.closed', code: 1000 });
@@ -74,19 +78,19 @@ describe('server machine', () => {
     expect(server.getSnapshot().context.sessions.size).toBe(0);
     expect(server.getSnapshot().context.nicks.size).toBe(0);
     alice.connection.take();
-    connect('bob');
+    await connect('bob');
     expect(alice.connection.take()).toEqual([]);
   });
 
-  it('refuses a second session with the same nick in any case', () => {
+  it('refuses a second session with the same nick in any case', async () => {
     const { connect } = start();
-    connect('alice');
-    const impostor = connect('ALICE');
+    await connect('alice');
+    const impostor = await connect('ALICE');
     expect(impostor.session.getSnapshot().value).toBe('rejected');
     expect(impostor.connection.closed?.code).toBe(1008);
   });
 
-  it('contains a session whose action throws: closes it with 1011 and logs the others out of it', () => {
+  it('contains a session whose action throws: closes it with 1011 and logs the others out of it', async () => {
     const failing = serverMachine.provide({
       actors: {
         session: sessionMachine.provide({
@@ -99,8 +103,8 @@ describe('server machine', () => {
       },
     });
     const { server, connect, children, faults } = start(failing);
-    const alice = connect('alice');
-    const mallory = connect('mallory');
+    const alice = await connect('alice');
+    const mallory = await connect('mallory');
     alice.send({ type: 'client.join', channel: '#x' });
     mallory.send({ type: 'client.join', channel: '#x' });
     alice.connection.take();
@@ -114,26 +118,26 @@ describe('server machine', () => {
       { type: 3, user: 'mallory' },
     ]);
     expect(children()).toEqual(['channel:#x', 'session:1']);
-    const again = connect('mallory');
-    expect(again.session.getSnapshot().value).toBe('active');
+    const again = await connect('mallory');
+    expect(again.session.getSnapshot().value).toEqual({ active: 'guest' });
   });
 
-  it('does not stop a channel on a stale empty notice that a join overtook', () => {
+  it('does not stop a channel on a stale empty notice that a join overtook', async () => {
     const { server, connect, children } = start();
-    const alice = connect('alice');
+    const alice = await connect('alice');
     alice.send({ type: 'client.join', channel: '#x' });
     const entry = server.getSnapshot().context.channels.get('#x')!;
     server.send({ type: 'channel.empty', channel: '#x', ref: entry.ref, joins: 0 });
     expect(children()).toContain('channel:#x');
   });
 
-  it('asks every session to close with 1001 on shutdown and takes no new ones', () => {
+  it('asks every session to close with 1001 on shutdown and takes no new ones', async () => {
     const { server, connect } = start();
-    const alice = connect('alice');
+    const alice = await connect('alice');
     server.send({ type: 'server.shutdown' });
     expect(alice.connection.closed?.code).toBe(1001);
     expect(server.getSnapshot().value).toBe('draining');
-    server.send({ type: 'connection.open', id: '99', nick: 'late', connection: new FakeConnection() });
+    server.send({ type: 'connection.open', id: '99', nick: 'late', address: '127.0.0.1', connection: new FakeConnection() });
     expect(server.system.get('session:99')).toBeUndefined();
   });
 });

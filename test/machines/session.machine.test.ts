@@ -4,15 +4,17 @@
 import { createActor, createMachine, fromCallback, sendTo, spawnChild, type AnyActorRef } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { OUTBOX_ID, outboxLogic } from '../../machines/outbox.js';
-import { sessionMachine } from '../../machines/session.machine.js';
 import type { Connection } from '../../machines/socket.js';
+import type { Accounts } from '../../src/accounts/accounts.js';
+import { sessionWithAccounts } from '../../src/effects.js';
+import { settle, testAccounts } from '../support/accounts.js';
 
 /**
  * A parent standing in for the server: it records what the session asks and
  * answers hello as told. A real outbox delivers the session's frames to a
  * connection that records them.
  */
-function harness(answer: 'accept' | 'refuse' = 'accept') {
+async function harness(answer: 'accept' | 'refuse' = 'accept', accounts: Accounts = testAccounts()) {
   const toServer: { type: string; [key: string]: unknown }[] = [];
   const frames: unknown[] = [];
   const closes: unknown[] = [];
@@ -26,7 +28,11 @@ function harness(answer: 'accept' | 'refuse' = 'accept') {
         spawnChild(outboxLogic, { id: OUTBOX_ID, systemId: OUTBOX_ID }),
         sendTo(OUTBOX_ID, { type: 'outbox.attach', id: '7', connection }),
       ],
-      invoke: { id: 'session', src: sessionMachine, input: { id: '7', nick: 'alice', maxChannels: 100 } },
+      invoke: {
+        id: 'session',
+        src: sessionWithAccounts(accounts),
+        input: { id: '7', nick: 'alice', address: '127.0.0.1', maxChannels: 100, authTimeoutMs: 30_000 },
+      },
       on: {
         'session.hello': {
           actions: [
@@ -39,18 +45,19 @@ function harness(answer: 'accept' | 'refuse' = 'accept') {
     }),
   ).start();
   const session = parent.getSnapshot().children.session as AnyActorRef;
+  await settle();
   return { session, toServer, frames, closes };
 }
 
 describe('session machine', () => {
-  it('says hello with its connection id and nick, then becomes active', () => {
-    const { session, toServer } = harness();
+  it('says hello with its connection id and nick, then becomes active', async () => {
+    const { session, toServer } = await harness();
     expect(toServer[0]).toMatchObject({ type: 'session.hello', id: '7', nick: 'alice' });
-    expect(session.getSnapshot().value).toBe('active');
+    expect(session.getSnapshot().value).toEqual({ active: 'guest' });
   });
 
-  it('tells a refused client why, closes with 1008, and ends once the socket is gone', () => {
-    const { session, frames, closes } = harness('refuse');
+  it('tells a refused client why, closes with 1008, and ends once the socket is gone', async () => {
+    const { session, frames, closes } = await harness('refuse');
     expect(session.getSnapshot().value).toBe('rejected');
     expect(frames).toEqual([expect.objectContaining({ type: -1, code: 'nick_taken' })]);
     expect(closes).toEqual([{ type: 'socket.close', code: 1008, reason: 'login refused' }]);
@@ -58,8 +65,8 @@ describe('session machine', () => {
     expect(session.getSnapshot().status).toBe('done');
   });
 
-  it('answers membership errors itself, with the request id', () => {
-    const { session, frames, toServer } = harness();
+  it('answers membership errors itself, with the request id', async () => {
+    const { session, frames, toServer } = await harness();
     session.send({ type: 'client.message', channel: '#x', message: 'hi', id: 3 });
     session.send({ type: 'client.leave', channel: '#x' });
     session.send({ type: 'client.join', channel: '#x' });
@@ -72,8 +79,8 @@ describe('session machine', () => {
     expect(toServer.filter((event) => event.type === 'route.join')).toHaveLength(1);
   });
 
-  it('routes channel events through the server until the join is confirmed, then straight to the channel', () => {
-    const { session, toServer } = harness();
+  it('routes channel events through the server until the join is confirmed, then straight to the channel', async () => {
+    const { session, toServer } = await harness();
     const channelEvents: unknown[] = [];
     const channel = createActor(fromCallback(({ receive }) => receive((event) => channelEvents.push(event)))).start();
     session.send({ type: 'client.join', channel: '#x' });
@@ -88,8 +95,8 @@ describe('session machine', () => {
     expect(channelEvents).toEqual([{ type: 'channel.say', id: '7', message: 'late' }]);
   });
 
-  it('on logout reports the channels it was in, closes with 1000 and waits for the socket', () => {
-    const { session, toServer, closes } = harness();
+  it('on logout reports the channels it was in, closes with 1000 and waits for the socket', async () => {
+    const { session, toServer, closes } = await harness();
     session.send({ type: 'client.join', channel: '#a' });
     session.send({ type: 'client.join', channel: '#b' });
     session.send({ type: 'client.logout' });
@@ -100,15 +107,15 @@ describe('session machine', () => {
     expect(session.getSnapshot().value).toBe('closed');
   });
 
-  it('reports its end exactly once when the socket drops', () => {
-    const { session, toServer } = harness();
+  it('reports its end exactly once when the socket drops', async () => {
+    const { session, toServer } = await harness();
     session.send({ type: 'socket.closed', code: 1006 });
     expect(toServer.filter((event) => event.type === 'session.ended')).toHaveLength(1);
     expect(session.getSnapshot().status).toBe('done');
   });
 
-  it('closes with 1001 when the server shuts down', () => {
-    const { session, closes } = harness();
+  it('closes with 1001 when the server shuts down', async () => {
+    const { session, closes } = await harness();
     session.send({ type: 'session.shutdown' });
     expect(closes).toEqual([{ type: 'socket.close', code: 1001, reason: 'server shutting down' }]);
   });

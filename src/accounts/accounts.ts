@@ -1,0 +1,160 @@
+/**
+ * @module accounts: registration, password and token logins, and password
+ * changes: the policy between the protocol and the store.
+ *
+ * The machines reach this only through the actors `src/effects.ts` provides
+ * so they never see a hash, a store or a clock. Answers are outcomes, not
+ * exceptions: a wrong password is an expected result. A store that fails
+ * rejects the promise, which the machines answer with `unavailable`.
+ */
+import type { ChangeOutcome, LoginOutcome, RegisterOutcome } from '../../machines/accounts.js';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../machines/limits.js';
+import { nickKey } from '../../machines/names.js';
+import type { Store } from '../store/store.js';
+import { HashPool, HashQueueFullError, hashPassword, OWASP_SCRYPT, verifyPassword, type ScryptParams } from './passwords.js';
+import { Throttle, type ThrottlePolicy } from './throttle.js';
+import { newToken, tokenHash } from './tokens.js';
+
+export interface AccountPolicy {
+  tokenTtlMs: number;
+  nickThrottle: ThrottlePolicy;
+  addressThrottle: ThrottlePolicy;
+  /** Hashes computed at once; more wait in line. */
+  hashConcurrency: number;
+  /** Hashes that may wait; past that, logins are answered `auth_throttled` at once. */
+  hashQueue: number;
+  scrypt: ScryptParams;
+}
+
+const MINUTE = 60_000;
+
+export const DEFAULT_ACCOUNT_POLICY: Readonly<AccountPolicy> = Object.freeze({
+  tokenTtlMs: 30 * 24 * 60 * MINUTE,
+  nickThrottle: { after: 5, windowMs: Number.POSITIVE_INFINITY, baseMs: MINUTE, maxMs: 60 * MINUTE },
+  addressThrottle: { after: 20, windowMs: 10 * MINUTE, baseMs: MINUTE, maxMs: 60 * MINUTE },
+  hashConcurrency: 2,
+  hashQueue: 1_000,
+  scrypt: OWASP_SCRYPT,
+});
+
+export interface AccountsOptions {
+  policy?: Partial<AccountPolicy>;
+  /** The clock for token expiry and lockouts; tests move it. */
+  now?: () => number;
+}
+
+export class Accounts {
+  readonly policy: AccountPolicy;
+  readonly hashes: HashPool;
+  private readonly now: () => number;
+  private readonly byNick: Throttle;
+  private readonly byAddress: Throttle;
+
+  constructor(
+    private readonly store: Store,
+    options: AccountsOptions = {},
+  ) {
+    this.policy = { ...DEFAULT_ACCOUNT_POLICY, ...options.policy };
+    this.now = options.now ?? Date.now;
+    this.hashes = new HashPool(this.policy.hashConcurrency, this.policy.hashQueue);
+    this.byNick = new Throttle(this.policy.nickThrottle);
+    this.byAddress = new Throttle(this.policy.addressThrottle);
+  }
+
+  async isRegistered(nick: string): Promise<boolean> {
+    return (await this.store.findAccount(nickKey(nick))) !== undefined;
+  }
+
+  async logInWithPassword(nick: string, password: string, address: string): Promise<LoginOutcome> {
+    const key = nickKey(nick);
+    const now = this.now();
+    if (this.byNick.retryAfter(key, now) > 0 || this.byAddress.retryAfter(address, now) > 0) {
+      return { ok: false, code: 'auth_throttled' };
+    }
+    const account = await this.store.findAccount(key);
+    const matches = account !== undefined && fitsLength(password) && (await this.check(password, account.passwordHash));
+    if (matches === 'busy') return { ok: false, code: 'auth_throttled' };
+    if (!matches) {
+      const failedAt = this.now();
+      this.byNick.fail(key, failedAt);
+      this.byAddress.fail(address, failedAt);
+      return { ok: false, code: 'bad_password' };
+    }
+    this.byNick.reset(key);
+    return { ok: true, token: await this.issueToken(key) };
+  }
+
+  async logInWithToken(nick: string, token: string): Promise<LoginOutcome> {
+    const key = nickKey(nick);
+    const owner = await this.store.tokenOwner(tokenHash(token), this.now());
+    if (owner !== key) return { ok: false, code: 'bad_token' };
+    return { ok: true, token: await this.issueToken(key) };
+  }
+
+  async register(nick: string, password: string): Promise<RegisterOutcome> {
+    const key = nickKey(nick);
+    if (await this.store.findAccount(key)) return { ok: false, code: 'already_registered' };
+    const passwordHash = await this.hash(password);
+    if (passwordHash === undefined) return { ok: false, code: 'auth_throttled' };
+    const created = await this.store.createAccount(key, { nick, passwordHash, createdAt: this.now() });
+    return created ? { ok: true } : { ok: false, code: 'already_registered' };
+  }
+
+  /** Checks the old password like a login (and counts a wrong one like a login), then replaces it and revokes every token. */
+  async changePassword(nick: string, oldPassword: string, newPassword: string, address: string): Promise<ChangeOutcome> {
+    const key = nickKey(nick);
+    const now = this.now();
+    if (this.byNick.retryAfter(key, now) > 0 || this.byAddress.retryAfter(address, now) > 0) {
+      return { ok: false, code: 'auth_throttled' };
+    }
+    const account = await this.store.findAccount(key);
+    if (!account) return { ok: false, code: 'not_registered' };
+    const matches = fitsLength(oldPassword) && (await this.check(oldPassword, account.passwordHash));
+    if (matches === 'busy') return { ok: false, code: 'auth_throttled' };
+    if (!matches) {
+      this.byNick.fail(key, this.now());
+      this.byAddress.fail(address, this.now());
+      return { ok: false, code: 'bad_password' };
+    }
+    const passwordHash = await this.hash(newPassword);
+    if (passwordHash === undefined) return { ok: false, code: 'auth_throttled' };
+    await this.store.changePassword(key, passwordHash);
+    this.byNick.reset(key);
+    return { ok: true };
+  }
+
+  /** Password checks running or waiting: what the storm tests and the metrics watch. */
+  get hashesInFlight(): number {
+    return this.hashes.inFlight;
+  }
+
+  private async issueToken(key: string): Promise<string> {
+    const token = newToken();
+    const now = this.now();
+    await this.store.addToken(key, tokenHash(token), now + this.policy.tokenTtlMs, now);
+    return token;
+  }
+
+  private async check(password: string, stored: string): Promise<boolean | 'busy'> {
+    try {
+      return await this.hashes.run(() => verifyPassword(password, stored));
+    } catch (error) {
+      if (error instanceof HashQueueFullError) return 'busy';
+      throw error;
+    }
+  }
+
+  private async hash(password: string): Promise<string | undefined> {
+    try {
+      return await this.hashes.run(() => hashPassword(password, this.policy.scrypt));
+    } catch (error) {
+      if (error instanceof HashQueueFullError) return undefined;
+      throw error;
+    }
+  }
+}
+
+/** A password no registration could have set cannot match: answered without hashing it. */
+function fitsLength(password: string): boolean {
+  return password.length >= MIN_PASSWORD_LENGTH && password.length <= MAX_PASSWORD_LENGTH;
+}

@@ -1,0 +1,44 @@
+/**
+ * @module effects: the root machine with its I/O plugged in.
+ *
+ * The machines name the effects they wait on (see `machines/accounts.ts`)
+ * and this is the one place that provides them: each is a promise actor over
+ * the {@link Accounts} service, invoked by a session while it is in the
+ * state that waits for it, so the inspector shows the wait as a state and
+ * the call as a child actor.
+ */
+import { fromPromise } from 'xstate';
+import type { ChangeInput, ChangeOutcome, LoginInput, LoginOutcome, LookupInput, RegisterInput, RegisterOutcome } from '../machines/accounts.js';
+import type { serverMachine } from '../machines/server.machine.js';
+import { sessionMachine } from '../machines/session.machine.js';
+import type { Accounts } from './accounts/accounts.js';
+
+/** The session machine (or a variant) with the account effects done by `accounts`. */
+export function sessionWithAccounts(accounts: Accounts, session: typeof sessionMachine = sessionMachine) {
+  return session.provide({
+    actors: {
+      lookupAccount: fromPromise<{ registered: boolean }, LookupInput>(async ({ input }) => ({
+        registered: await accounts.isRegistered(input.nick),
+      })),
+      logIn: fromPromise<LoginOutcome, LoginInput>(({ input }) =>
+        input.token !== undefined
+          ? accounts.logInWithToken(input.nick, input.token)
+          : accounts.logInWithPassword(input.nick, input.password ?? '', input.address),
+      ),
+      register: fromPromise<RegisterOutcome, RegisterInput>(({ input }) => accounts.register(input.nick, input.password)),
+      changePassword: fromPromise<ChangeOutcome, ChangeInput>(({ input }) =>
+        accounts.changePassword(input.nick, input.oldPassword, input.newPassword, input.address),
+      ),
+    },
+  });
+}
+
+/**
+ * `machine` (the server machine or a test's variant of it) spawning sessions
+ * whose account effects are done by `accounts`. A variant's own session
+ * implementation is kept: the effects are provided on top of it.
+ */
+export function withAccounts(machine: typeof serverMachine, accounts: Accounts): typeof serverMachine {
+  const session = (machine.implementations.actors.session ?? sessionMachine) as typeof sessionMachine;
+  return machine.provide({ actors: { session: sessionWithAccounts(accounts, session) } });
+}
