@@ -308,15 +308,6 @@ export const sessionMachine = setup({
     /** The nick is registered: nothing but a login is answered until the client proves it owns it. */
     authenticating: {
       entry: 'askForCredentials',
-      after: {
-        authTimeout: {
-          target: 'rejected',
-          actions: [
-            { type: 'reject', params: { code: 'auth_timeout' } },
-            { type: 'closeSocket', params: { code: CloseCode.policyViolation, reason: 'authentication timed out' } },
-          ],
-        },
-      },
       on: {
         ...everyCommand({ actions: { type: 'reject', params: { code: 'auth_required' } } }),
         'client.invalid': { actions: 'answerInvalid' },
@@ -328,8 +319,21 @@ export const sessionMachine = setup({
       },
       initial: 'waiting',
       states: {
+        /**
+         * The client's turn. Only its own time counts towards the timeout:
+         * a password waiting for a busy hasher must not time its owner out.
+         */
         waiting: {
           entry: 'releaseHeld',
+          after: {
+            authTimeout: {
+              target: '#session.rejected',
+              actions: [
+                { type: 'reject', params: { code: 'auth_timeout' } },
+                { type: 'closeSocket', params: { code: CloseCode.policyViolation, reason: 'authentication timed out' } },
+              ],
+            },
+          },
           on: {
             'client.login': [
               { guard: 'hasCredentials', target: 'verifying', actions: 'rememberRequest' },

@@ -71,8 +71,12 @@ export class HashQueueFullError extends Error {
  * storm from exhausting memory, and what leaves libuv threads for the rest.
  */
 export class HashPool {
-  private running = 0;
+  private active = 0;
   private readonly waiting: (() => void)[] = [];
+  /** Hashes started since the pool was made: lets tests prove a refusal computed none. */
+  started = 0;
+  /** The most that ever ran at once. */
+  peak = 0;
 
   constructor(
     readonly concurrency: number,
@@ -81,23 +85,29 @@ export class HashPool {
 
   /** Hashes in flight now: running and queued. */
   get inFlight(): number {
-    return this.running + this.waiting.length;
+    return this.active + this.waiting.length;
+  }
+
+  get running(): number {
+    return this.active;
   }
 
   async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= this.concurrency) {
+    if (this.active >= this.concurrency) {
       if (this.waiting.length >= this.maxQueued) throw new HashQueueFullError('too many password checks are waiting');
+      // The slot is handed over by the hash that ends, still counted in `active`.
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
-      this.running += 1;
+      this.active += 1;
     }
+    this.started += 1;
+    this.peak = Math.max(this.peak, this.active);
     try {
       return await work();
     } finally {
-      // Hand the slot straight to the next in line, or give it back.
       const next = this.waiting.shift();
       if (next) next();
-      else this.running -= 1;
+      else this.active -= 1;
     }
   }
 }
