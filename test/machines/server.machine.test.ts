@@ -2,7 +2,7 @@
  * @module server.machine.test: the whole actor tree with fake connections, no sockets.
  */
 import { createActor, type AnyActorRef } from 'xstate';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { serverMachine } from '../../machines/server.machine.js';
 import { sessionMachine } from '../../machines/session.machine.js';
 import { withAccounts } from '../../src/effects.js';
@@ -139,5 +139,48 @@ describe('server machine', () => {
     expect(server.getSnapshot().value).toBe('draining');
     server.send({ type: 'connection.open', id: '99', nick: 'late', address: '127.0.0.1', connection: new FakeConnection() });
     expect(server.system.get('session:99')).toBeUndefined();
+  });
+
+  it('hands the nick from owner connection to owner connection, closing each one before with 4001', async () => {
+    const accounts = testAccounts();
+    await accounts.register('alice', 'password1');
+    const { server, connect } = start(serverMachine, accounts);
+    const watcher = await connect('bob');
+    watcher.connection.take();
+    const signIn = async () => {
+      const client = await connect('alice');
+      client.send({ type: 'client.login', user: 'alice', password: 'password1' });
+      await vi.waitFor(() => expect(client.session.getSnapshot().value).toEqual({ active: 'owner' }));
+      return client;
+    };
+    const first = await signIn();
+    const second = await signIn();
+    expect(first.connection.closed).toEqual({ code: 4001, reason: 'signed in elsewhere' });
+    const third = await signIn();
+    expect(second.connection.closed).toEqual({ code: 4001, reason: 'signed in elsewhere' });
+    expect(third.connection.closed).toBeUndefined();
+    for (const old of [first, second]) old.send({ type: 'socket.closed', code: 4001 });
+    expect(server.getSnapshot().context.nicks.get('alice')).toBe(third.id);
+    expect(server.getSnapshot().context.takeovers.size).toBe(0);
+    // Each handover is a logout, then a login, for everyone else.
+    expect(watcher.connection.take()).toEqual([
+      { type: 2, user: 'alice' },
+      { type: 3, user: 'alice' },
+      { type: 2, user: 'alice' },
+      { type: 3, user: 'alice' },
+      { type: 2, user: 'alice' },
+    ]);
+  });
+
+  it('logs out a session whose socket closed while its login was on its way to the server', async () => {
+    const { server, connect } = await start();
+    const watcher = await connect('bob');
+    const alice = await connect('alice');
+    watcher.connection.take();
+    // The server takes the nick, then hears that the session ended without having left `active` through its exit.
+    server.send({ type: 'xstate.done.actor.session:2' } as never);
+    expect(server.getSnapshot().context.nicks.has('alice')).toBe(false);
+    expect(watcher.connection.take()).toEqual([{ type: 3, user: 'alice' }]);
+    expect(alice.id).toBe('2');
   });
 });

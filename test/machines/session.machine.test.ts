@@ -2,7 +2,7 @@
  * @module session.machine.test: the session lifecycle, with a fake server parent and a fake connection behind a real outbox.
  */
 import { createActor, createMachine, fromCallback, sendTo, spawnChild, type AnyActorRef } from 'xstate';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { OUTBOX_ID, outboxLogic } from '../../machines/outbox.js';
 import type { Connection } from '../../machines/socket.js';
 import type { Accounts } from '../../src/accounts/accounts.js';
@@ -14,7 +14,7 @@ import { settle, testAccounts } from '../support/accounts.js';
  * answers hello as told. A real outbox delivers the session's frames to a
  * connection that records them.
  */
-async function harness(answer: 'accept' | 'refuse' = 'accept', accounts: Accounts = testAccounts()) {
+async function harness(answer: 'accept' | 'refuse' = 'accept', accounts: Accounts = testAccounts(), authTimeoutMs = 30_000, settled = true) {
   const toServer: { type: string; [key: string]: unknown }[] = [];
   const frames: unknown[] = [];
   const closes: unknown[] = [];
@@ -31,7 +31,7 @@ async function harness(answer: 'accept' | 'refuse' = 'accept', accounts: Account
       invoke: {
         id: 'session',
         src: sessionWithAccounts(accounts),
-        input: { id: '7', nick: 'alice', address: '127.0.0.1', maxChannels: 100, authTimeoutMs: 30_000 },
+        input: { id: '7', nick: 'alice', address: '127.0.0.1', maxChannels: 100, authTimeoutMs },
       },
       on: {
         'session.hello': {
@@ -45,7 +45,7 @@ async function harness(answer: 'accept' | 'refuse' = 'accept', accounts: Account
     }),
   ).start();
   const session = parent.getSnapshot().children.session as AnyActorRef;
-  await settle();
+  if (settled) await settle();
   return { session, toServer, frames, closes };
 }
 
@@ -118,5 +118,68 @@ describe('session machine', () => {
     const { session, closes } = await harness();
     session.send({ type: 'session.shutdown' });
     expect(closes).toEqual([{ type: 'socket.close', code: 1001, reason: 'server shutting down' }]);
+  });
+});
+
+describe('session machine, for a registered nick', () => {
+  const PASSWORD = 'password1';
+  async function registered(authTimeoutMs = 30_000) {
+    const accounts = testAccounts();
+    await accounts.register('alice', PASSWORD);
+    return harness('accept', accounts, authTimeoutMs);
+  }
+
+  it('asks for credentials and waits, without saying hello', async () => {
+    const { session, frames, toServer } = await registered();
+    expect(session.getSnapshot().value).toEqual({ authenticating: 'waiting' });
+    expect(frames).toEqual([expect.objectContaining({ type: -1, code: 'auth_required' })]);
+    expect(toServer).toEqual([]);
+  });
+
+  it('says hello as the owner, with a fresh token, once the password checks out', async () => {
+    const { session, toServer } = await registered();
+    session.send({ type: 'client.login', user: 'ALICE', password: PASSWORD });
+    expect(session.getSnapshot().value).toEqual({ authenticating: 'verifying' });
+    await vi.waitFor(() => expect(toServer).toHaveLength(1));
+    expect(toServer).toEqual([expect.objectContaining({ type: 'session.hello', owner: true, token: expect.any(String) })]);
+    expect(session.getSnapshot().value).toEqual({ active: 'owner' });
+    expect(session.getSnapshot().context.token).toBeUndefined();
+  });
+
+  it('goes back to waiting on a wrong password, and is rejected with 1008 on the third', async () => {
+    const { session, frames, closes } = await registered();
+    for (const attempt of [1, 2, 3]) {
+      session.send({ type: 'client.login', user: 'alice', password: `wrong password ${attempt}`, id: attempt });
+      await vi.waitFor(() => expect(frames).toHaveLength(1 + attempt));
+    }
+    expect(frames.slice(1)).toEqual([1, 2, 3].map((id) => expect.objectContaining({ code: 'bad_password', id })));
+    expect(session.getSnapshot().value).toBe('rejected');
+    expect(closes).toEqual([{ type: 'socket.close', code: 1008, reason: 'too many failed logins' }]);
+  });
+
+  it('times out with auth_timeout and 1008 when the client never sends a login', async () => {
+    const { session, frames, closes } = await registered(20);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(frames.at(-1)).toEqual(expect.objectContaining({ code: 'auth_timeout' }));
+    expect(closes).toEqual([{ type: 'socket.close', code: 1008, reason: 'authentication timed out' }]);
+    expect(session.getSnapshot().value).toBe('rejected');
+  });
+});
+
+describe('session machine, before it can answer', () => {
+  it('holds frames that arrive while the nick is looked up, and answers them in order once active', async () => {
+    const { session, frames, toServer } = await harness('accept', testAccounts(), 30_000, false);
+    expect(session.getSnapshot().value).toBe('identifying');
+    session.send({ type: 'client.join', channel: '#x', id: 1 });
+    session.send({ type: 'client.join', channel: '#x', id: 2 });
+    session.send({ type: 'client.leave', channel: '#y', id: 3 });
+    expect(frames).toEqual([]);
+    await settle();
+    expect(session.getSnapshot().value).toEqual({ active: 'guest' });
+    expect(toServer.map((event) => event.type)).toEqual(['session.hello', 'route.join']);
+    expect(frames).toEqual([
+      expect.objectContaining({ code: 'already_member', id: 2 }),
+      expect.objectContaining({ code: 'not_member', id: 3 }),
+    ]);
   });
 });

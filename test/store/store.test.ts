@@ -1,0 +1,118 @@
+/**
+ * @module store.test: the store contract, run against every engine, and what
+ * only the SQLite engine does: migrations, refusing what it cannot open.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../src/store/memory.js';
+import { SCHEMA_VERSION } from '../../src/store/migrations.js';
+import { DATABASE_FILE, SqliteStore } from '../../src/store/sqlite.js';
+import { StoreOpenError, type Store } from '../../src/store/store.js';
+
+const open: Store[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((store) => store.close()));
+});
+
+const freshDir = () => mkdtempSync(join(tmpdir(), 'xstate-chat-store-'));
+const engines: [string, () => Store][] = [
+  ['memory', () => new MemoryStore()],
+  ['sqlite', () => new SqliteStore({ dataDir: freshDir() })],
+];
+const account = (nick: string) => ({ nick, passwordHash: `$scrypt$hash-of-${nick}`, createdAt: 1 });
+
+describe.each(engines)('the %s engine', (_, make) => {
+  const store = () => {
+    const made = make();
+    open.push(made);
+    return made;
+  };
+
+  it('creates an account once and finds it by key', async () => {
+    const s = store();
+    expect(await s.createAccount('alice', account('Alice'))).toBe(true);
+    expect(await s.createAccount('alice', account('alice'))).toBe(false);
+    expect(await s.findAccount('alice')).toEqual(account('Alice'));
+    expect(await s.findAccount('bob')).toBeUndefined();
+  });
+
+  it('finds a token’s owner until it expires', async () => {
+    const s = store();
+    await s.createAccount('alice', account('alice'));
+    await s.addToken('alice', 'h1', 1_000, 0);
+    expect(await s.tokenOwner('h1', 999)).toBe('alice');
+    expect(await s.tokenOwner('h1', 1_000)).toBeUndefined();
+    expect(await s.tokenOwner('unknown', 0)).toBeUndefined();
+  });
+
+  it('forgets a nick’s expired tokens when it is given a new one, and keeps live ones', async () => {
+    const s = store();
+    await s.createAccount('alice', account('alice'));
+    await s.addToken('alice', 'old', 100, 0);
+    await s.addToken('alice', 'live', 10_000, 0);
+    await s.addToken('alice', 'new', 20_000, 500);
+    expect(await s.tokenOwner('old', 50)).toBeUndefined();
+    expect(await s.tokenOwner('live', 600)).toBe('alice');
+  });
+
+  it('replaces the password and revokes every token of that nick only', async () => {
+    const s = store();
+    await s.createAccount('alice', account('alice'));
+    await s.createAccount('bob', account('bob'));
+    await s.addToken('alice', 'a1', 10_000, 0);
+    await s.addToken('alice', 'a2', 10_000, 0);
+    await s.addToken('bob', 'b1', 10_000, 0);
+    await s.changePassword('alice', 'new-hash');
+    expect((await s.findAccount('alice'))?.passwordHash).toBe('new-hash');
+    expect(await s.tokenOwner('a1', 0)).toBeUndefined();
+    expect(await s.tokenOwner('a2', 0)).toBeUndefined();
+    expect(await s.tokenOwner('b1', 0)).toBe('bob');
+  });
+});
+
+describe('the SQLite engine', () => {
+  const fileHash = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+  it('creates its directory and file, migrates to the current schema, and keeps data across reopening', async () => {
+    const dataDir = join(freshDir(), 'nested', 'data');
+    const migrated: number[] = [];
+    const first = new SqliteStore({ dataDir, onMigrate: (version) => migrated.push(version) });
+    expect(migrated).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
+    await first.createAccount('alice', account('alice'));
+    await first.close();
+
+    const again: number[] = [];
+    const second = new SqliteStore({ dataDir, onMigrate: (version) => again.push(version) });
+    open.push(second);
+    expect(again).toEqual([]);
+    expect(await second.findAccount('alice')).toEqual(account('alice'));
+    const db = new Database(join(dataDir, DATABASE_FILE), { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    db.close();
+  });
+
+  it('refuses a file written by a newer schema, naming it, and leaves it untouched', async () => {
+    const dataDir = freshDir();
+    const file = join(dataDir, DATABASE_FILE);
+    const db = new Database(file);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    const before = fileHash(file);
+    expect(() => new SqliteStore({ dataDir })).toThrow(StoreOpenError);
+    expect(() => new SqliteStore({ dataDir })).toThrow(new RegExp(`${file}.*newer.*Upgrade xstate-chat`));
+    expect(fileHash(file)).toBe(before);
+  });
+
+  it('refuses a file that is not a database, naming it, and leaves it untouched', async () => {
+    const dataDir = freshDir();
+    const file = join(dataDir, DATABASE_FILE);
+    writeFileSync(file, 'this is not a database, just some text that happens to be long enough'.repeat(100));
+    const before = fileHash(file);
+    expect(() => new SqliteStore({ dataDir })).toThrow(new RegExp(`${file} is not a usable SQLite database`));
+    expect(fileHash(file)).toBe(before);
+  });
+});
