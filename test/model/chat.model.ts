@@ -8,10 +8,17 @@
  * every distinct outcome is a distinct state, and `createTestModel` finds a
  * path to each one. A new event here yields new paths with no new test code:
  * only its executor in `chat.model.test.ts` has to be added.
+ *
+ * Alice may register her nick. From then on connecting asks her for
+ * credentials (authenticating), which she gives as a password or as the
+ * resume token her last login handed her; a wrong password counts towards
+ * the three that close the connection, and signing in from a second
+ * connection takes her nick over from the first (a guest's second
+ * connection is simply refused).
  */
 import { assign, setup } from 'xstate';
 
-/** An expected frame; for errors only `type` and `code` are compared. */
+/** An expected frame; for errors only `type` and `code` are compared; {@link TOKEN} stands for any resume token. */
 export type ExpectedFrame = Record<string, unknown> & { type: number };
 
 export interface Expectations {
@@ -19,11 +26,26 @@ export interface Expectations {
   bob: ExpectedFrame[];
   /** The close code Alice's socket must end with, when this step closes it. */
   aliceClosed?: number;
-  /** Whether a second client with Alice's nick in other case was just refused. */
-  impostorRefused?: boolean;
+  /** The close code Alice's previous connection must end with, when this step replaced it. */
+  replacedClosed?: number;
+  /** What a second client with Alice's nick (an impostor, or Alice signing in again) must be told when it does not get in. */
+  impostor?: 'nick_taken' | 'auth_required';
+}
+
+export interface ModelContext {
+  expected: Expectations;
+  /** Alice's nick is registered. */
+  registered: boolean;
+  /** Alice holds a resume token from her last login. */
+  token: boolean;
+  /** Failed logins on Alice's current connection. */
+  failures: number;
 }
 
 export const ROOM = '#room';
+/** In an expected frame: any resume token, which the test keeps for the next token login. */
+export const TOKEN = '<token>';
+export const PASSWORD = 'correct horse battery';
 const error = (code: string): ExpectedFrame => ({ type: -1, code });
 const expect = (params: Expectations) => ({ type: 'expect', params }) as const;
 
@@ -38,32 +60,78 @@ export type ModelEvent =
   | { type: 'UNKNOWN_TYPE' }
   | { type: 'IMPOSTOR' }
   | { type: 'LOGOUT' }
-  | { type: 'DROP' };
+  | { type: 'DROP' }
+  | { type: 'REGISTER' }
+  | { type: 'LOGIN_PASSWORD' }
+  | { type: 'LOGIN_TOKEN' }
+  | { type: 'WRONG_PASSWORD' }
+  | { type: 'TAKEOVER' };
 
 export const MESSAGE = 'hello <b>world</b>';
 
+/** Alice logging in as the owner: everyone hears it, her copy carries a token, then she gets the list. */
+const ownerLogin = { alice: [{ type: 2, user: 'alice', token: TOKEN }, { type: 6, users: ['bob', 'alice'] }], bob: [{ type: 2, user: 'alice' }] };
+/** A second connection that sent its password as its first frame: it is still asked, then logged in. */
+const takeoverLogin = [error('auth_required'), ...ownerLogin.alice];
+
 export const chatModel = setup({
   types: {
-    context: {} as { expected: Expectations },
+    context: {} as ModelContext,
     events: {} as ModelEvent,
   },
   actions: {
     expect: assign((_, params: Expectations) => ({ expected: params })),
+    register: assign({ registered: true }),
+    holdToken: assign({ token: true, failures: 0 }),
+    countFailure: assign({ failures: ({ context }) => context.failures + 1 }),
+    newConnection: assign({ failures: 0 }),
+  },
+  guards: {
+    registered: ({ context }) => context.registered,
+    hasToken: ({ context }) => context.token,
+    lastTry: ({ context }) => context.failures === 2,
   },
 }).createMachine({
   id: 'chat-model',
-  context: { expected: { alice: [], bob: [] } },
+  context: { expected: { alice: [], bob: [] }, registered: false, token: false, failures: 0 },
   initial: 'offline',
   states: {
     offline: {
+      entry: 'newConnection',
       on: {
-        CONNECT: {
-          target: 'online.outside',
-          actions: expect({
-            alice: [{ type: 2, user: 'alice' }, { type: 6, users: ['bob', 'alice'] }],
-            bob: [{ type: 2, user: 'alice' }],
-          }),
-        },
+        CONNECT: [
+          {
+            guard: 'registered',
+            target: 'authenticating',
+            actions: expect({ alice: [error('auth_required')], bob: [] }),
+          },
+          {
+            target: 'online.outside',
+            actions: expect({
+              alice: [{ type: 2, user: 'alice' }, { type: 6, users: ['bob', 'alice'] }],
+              bob: [{ type: 2, user: 'alice' }],
+            }),
+          },
+        ],
+      },
+    },
+    /** Alice's nick is registered and she has connected: nothing but a login counts. */
+    authenticating: {
+      on: {
+        LOGIN_PASSWORD: { target: 'online.outside', actions: ['holdToken', expect(ownerLogin)] },
+        // Without a token of her own, Alice tries one she made up: a failed login like a wrong password.
+        LOGIN_TOKEN: [
+          { guard: 'hasToken', target: 'online.outside', actions: ['holdToken', expect(ownerLogin)] },
+          { guard: 'lastTry', target: 'offline', actions: expect({ alice: [error('bad_token')], bob: [], aliceClosed: 1008 }) },
+          { actions: ['countFailure', expect({ alice: [error('bad_token')], bob: [] })] },
+        ],
+        WRONG_PASSWORD: [
+          { guard: 'lastTry', target: 'offline', actions: expect({ alice: [error('bad_password')], bob: [], aliceClosed: 1008 }) },
+          { actions: ['countFailure', expect({ alice: [error('bad_password')], bob: [] })] },
+        ],
+        JOIN: { actions: expect({ alice: [error('auth_required')], bob: [] }) },
+        LIST_USERS: { actions: expect({ alice: [error('auth_required')], bob: [] }) },
+        DROP: { target: 'offline', actions: expect({ alice: [], bob: [], aliceClosed: 1006 }) },
       },
     },
     online: {
@@ -72,7 +140,14 @@ export const chatModel = setup({
         LIST_USERS: { actions: expect({ alice: [{ type: 6, users: ['bob', 'alice'] }], bob: [] }) },
         BAD_JSON: { actions: expect({ alice: [error('bad_json')], bob: [] }) },
         UNKNOWN_TYPE: { actions: expect({ alice: [error('unknown_type')], bob: [] }) },
-        IMPOSTOR: { actions: expect({ alice: [], bob: [], impostorRefused: true }) },
+        IMPOSTOR: [
+          { guard: 'registered', actions: expect({ alice: [], bob: [], impostor: 'auth_required' }) },
+          { actions: expect({ alice: [], bob: [], impostor: 'nick_taken' }) },
+        ],
+        REGISTER: [
+          { guard: 'registered', actions: expect({ alice: [error('already_registered')], bob: [] }) },
+          { actions: ['register', expect({ alice: [{ type: 1, user: 'alice' }], bob: [] })] },
+        ],
       },
       states: {
         outside: {
@@ -89,6 +164,18 @@ export const chatModel = setup({
             LIST_ROOM: { actions: expect({ alice: [{ type: 6, channel: ROOM, users: ['bob'] }], bob: [] }) },
             LOGOUT: { target: '#chat-model.offline', actions: expect({ alice: [], bob: [{ type: 3, user: 'alice' }], aliceClosed: 1000 }) },
             DROP: { target: '#chat-model.offline', actions: expect({ alice: [], bob: [{ type: 3, user: 'alice' }], aliceClosed: 1006 }) },
+            TAKEOVER: [
+              {
+                guard: 'registered',
+                target: 'outside',
+                reenter: true,
+                actions: [
+                  'holdToken',
+                  expect({ alice: takeoverLogin, bob: [{ type: 3, user: 'alice' }, ...ownerLogin.bob], replacedClosed: 4001 }),
+                ],
+              },
+              { actions: expect({ alice: [], bob: [], impostor: 'nick_taken' }) },
+            ],
           },
         },
         inside: {
@@ -124,6 +211,22 @@ export const chatModel = setup({
                 aliceClosed: 1006,
               }),
             },
+            // The new connection is in no channel: the old one's leave is heard before its logout.
+            TAKEOVER: [
+              {
+                guard: 'registered',
+                target: 'outside',
+                actions: [
+                  'holdToken',
+                  expect({
+                    alice: takeoverLogin,
+                    bob: [{ type: 5, channel: ROOM, user: 'alice' }, { type: 3, user: 'alice' }, ...ownerLogin.bob],
+                    replacedClosed: 4001,
+                  }),
+                ],
+              },
+              { actions: expect({ alice: [], bob: [], impostor: 'nick_taken' }) },
+            ],
           },
         },
       },
