@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
-  logger.info({ store: store.engine, location: store.location }, `store: ${store.engine}, ${store.location}`);
+  logger.info({ store: store.engine, location: store.location }, `store: ${store.engine} (${store.location})`);
   let server;
   try {
     server = await startChatServer({

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { expectAuthRequired, PASSWORD, register, signIn } from './support/auth.js';
 import { TestClient } from './support/client.js';
 
 const CLI = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
@@ -71,6 +73,41 @@ describe('the command line', () => {
     expect(await response.json()).toEqual({ status: 'ok', sessions: 0, channels: 0 });
   });
 
+  it('keeps accounts in the data directory across restarts, and says where', async () => {
+    const dataDir = join(freshDataDir(), 'data');
+    const first = await run(['--port', '0'], { DATA_DIR: dataDir });
+    expect(first.lines.find((line) => line.store !== undefined)).toMatchObject({ store: 'sqlite', location: join(dataDir, 'chat.db') });
+    expect(first.lines.some((line) => /migrated to version 1/.test(String(line.msg)))).toBe(true);
+    const alice = await TestClient.login(first.url, 'alice');
+    await register(alice, 'alice');
+    first.child.kill('SIGTERM');
+    await once(first.child, 'exit');
+
+    const second = await run(['--port', '0'], { DATA_DIR: dataDir });
+    expect(second.lines.some((line) => /migrated/.test(String(line.msg)))).toBe(false);
+    const again = await TestClient.connect(second.url, 'alice');
+    await expectAuthRequired(again);
+    await signIn(again, 'alice', { password: PASSWORD });
+    again.terminate();
+  });
+
+  it('says at start that --store memory keeps nothing', async () => {
+    const { lines } = await run(['--port', '0', '--store', 'memory']);
+    expect(lines.find((line) => line.store !== undefined)?.msg).toMatch(/^store: memory \(in memory: everything is lost when the process stops\)$/);
+  });
+
+  it('refuses a data directory written by a newer version, with one line naming the file, and exit code 1', async () => {
+    const dataDir = freshDataDir();
+    const db = new Database(join(dataDir, 'chat.db'));
+    db.pragma('user_version = 999');
+    db.close();
+    const child = spawn(process.execPath, [CLI, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DATA_DIR: dataDir } });
+    children.push(child);
+    const { code, stderr } = await exitOf(child);
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`${join(dataDir, 'chat.db')} was written by a newer xstate-chat`))]);
+  });
+
   it('takes the port from PORT when no flag is given', async () => {
     const { url } = await run([], { PORT: '0', HOST: '127.0.0.1' });
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -86,7 +123,7 @@ describe('the command line', () => {
     expect(code).toBe(0);
   });
 
-  it('logs connections opened and closed with nick and close code, and never a message body', async () => {
+  it('logs connections opened and closed with nick and close code, and never a message body or password', async () => {
     const { child, url, lines } = await run(['--port', '0'], { LOG_LEVEL: 'info' });
     const alice = await TestClient.login(url, 'alice');
     alice.send({ type: 4, channel: 'x' });
@@ -95,6 +132,7 @@ describe('the command line', () => {
     await alice.next();
     const impostor = await TestClient.connect(url, 'ALICE');
     await impostor.closed;
+    await register(alice, 'alice', 'a secret password');
     alice.send({ type: 3 });
     await alice.closed;
     child.kill('SIGTERM');
@@ -103,6 +141,7 @@ describe('the command line', () => {
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'connection closed', nick: 'alice', code: 1000 }));
     expect(lines).toContainEqual(expect.objectContaining({ level: 40, msg: 'connection rejected', nick: 'ALICE' }));
     expect(JSON.stringify(lines)).not.toContain('a secret body');
+    expect(JSON.stringify(lines)).not.toContain('a secret password');
   });
 
   it.each([
@@ -111,6 +150,9 @@ describe('the command line', () => {
     [['--colour'], "Unknown option '--colour'"],
     [['--inspect=sky'], '--inspect must be --inspect, --inspect=local or --inspect=stately, not "--inspect=sky".'],
     [['--inspect-bodies'], '--inspect-bodies only makes sense with --inspect'],
+    [['--store', 'redis'], '--store must be sqlite or memory, not "redis".'],
+    [['--store', 'memory', '--data-dir', '/tmp/x'], '--data-dir only makes sense with the sqlite store'],
+    [['--auth-timeout-ms', '5'], '--auth-timeout-ms must be a whole number from 10'],
   ])('refuses %j with a message naming the problem and exit code 2', async (args, message) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
