@@ -48,6 +48,9 @@ export const IDLE_SETUP_TIMEOUT_MS = 45 * 60_000;
 /** The idle session count the target names; a smaller run says so in the report. */
 export const IDLE_SESSIONS_TARGET = 10_000;
 
+/** auth: registered nicks, each signed in and out by a loop of its own (enough to keep both hashing threads busy). */
+export const AUTH_ACCOUNTS = 8;
+
 /** Sockets a worker opens at once while logging clients in. */
 export const CONNECT_CONCURRENCY = 64;
 /** The message text every benchmark client sends, padded to a realistic chat line. */

@@ -65,7 +65,7 @@ export function renderReport(results: ScenarioRuns[], settings: Settings, elapse
       const ratio = project / baseline;
       const unit = spec.unit ? ` (${spec.unit})` : '';
       lines.push(
-        `| ${scenario.name} | ${spec.label}${unit} | ${format(project, spec.decimals)} | ${format(baseline, spec.decimals)} | ${format(ratio, 2)}x | ${verdict(spec, ratio)} |`,
+        `| ${scenario.name} | ${spec.label}${unit} | ${format(project, spec.decimals)} | ${format(baseline, spec.decimals)} | ${Number.isFinite(ratio) ? `${format(ratio, 2)}x` : 'n/a'} | ${verdict(spec, ratio)} |`,
       );
     }
   }

@@ -15,13 +15,14 @@ import { parseArgs } from 'node:util';
 import { FD_HEADROOM, IDLE_RUNS, IDLE_SESSIONS, IDLE_SESSIONS_TARGET, MEASURE_MS, RUNS, WARMUP_MS, WORKERS } from './limits.js';
 import { renderReport, type ScenarioRuns } from './report.js';
 import type { RunResult, Scenario, Settings } from './scenario.js';
+import { auth } from './scenarios/auth.js';
 import { churn } from './scenarios/churn.js';
 import { idle } from './scenarios/idle.js';
 import { fanout, spread, steady } from './scenarios/traffic.js';
 import { startServer, type ServerKind } from './servers.js';
 import { WorkerPool } from './workers.js';
 
-const SCENARIOS: Scenario[] = [fanout, spread, steady, churn, idle];
+const SCENARIOS: Scenario[] = [fanout, spread, steady, churn, auth, idle];
 /** Sources live in `bench/`, compiled to `dist/bench/`: results go next to the sources. */
 const BENCH_DIR = fileURLToPath(new URL('../../bench/', import.meta.url));
 const OUT_DIR = `${BENCH_DIR}out/`;
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
       results.push(entry);
       const runs = scenario.runs?.(settings) ?? settings.runs;
       for (let run = 0; run < runs; run++) {
-        for (const kind of ['project', 'baseline'] as const) {
+        for (const kind of scenario.projectOnly ? (['project'] as const) : (['project', 'baseline'] as const)) {
           const profileName = profile && run === 0 ? `${scenario.name}-${kind}.cpuprofile` : undefined;
           const t0 = Date.now();
           const result = await runOnce(kind, scenario, pool, settings, profileName);

@@ -41,6 +41,8 @@ export interface Scenario {
   figures: FigureSpec[];
   /** Runs per server, when not `settings.runs`. */
   runs?(settings: Settings): number;
+  /** Measures what the baseline does not have (accounts): its figures are the project's alone. */
+  projectOnly?: boolean;
   run(server: RunningServer, pool: WorkerPool, settings: Settings): Promise<RunResult>;
 }
 

@@ -4,7 +4,9 @@
  * memory and CPU time, from `/proc`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -61,7 +63,10 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
     ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir, '--cpu-prof-name', options.profileName ?? `${kind}.cpuprofile`]
     : [];
   const gcHook = ['--expose-gc', '--import', GC_HOOK];
-  const child = spawn(process.execPath, [...gcHook, ...nodeArgs, SCRIPTS[kind], '--port', String(port), '--host', HOST, ...LIMITS_OFF[kind]], {
+  // The project runs on its shipped store (SQLite), in a directory of its own that dies with the run.
+  const dataDir = kind === 'project' ? mkdtempSync(join(tmpdir(), 'xstate-chat-bench-')) : undefined;
+  const storeArgs = dataDir ? ['--data-dir', dataDir] : [];
+  const child = spawn(process.execPath, [...gcHook, ...nodeArgs, SCRIPTS[kind], '--port', String(port), '--host', HOST, ...LIMITS_OFF[kind], ...storeArgs], {
     env: { ...process.env, LOG_LEVEL: 'silent' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -82,7 +87,10 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
       child.kill('SIGUSR2');
       await new Promise((resolve) => setTimeout(resolve, GC_WAIT_MS));
     },
-    stop: () => stopChild(child, options.profileDir !== undefined),
+    stop: async () => {
+      await stopChild(child, options.profileDir !== undefined);
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 
