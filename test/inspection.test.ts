@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { isLoopback } from '../src/loopback.js';
+import { expectAuthRequired, register, signIn } from './support/auth.js';
 import { useServer } from './support/server.js';
 
 const start = useServer();
@@ -62,6 +63,30 @@ describe('the local inspector stream', () => {
       expect(all).not.toContain('secret');
       expect(all).toContain('[redacted]');
     }
+    inspector.ws.close();
+  });
+
+  it.each([false, true])('with inspectBodies %s, never shows a password or a resume token', async (bodies) => {
+    const { server, login, connect } = await start({ inspect: 'local', inspectBodies: bodies });
+    const inspector = await listen(`${server.url.replace('http', 'ws')}/inspector/socket`);
+    const first = await login('alice');
+    await register(first, 'alice', 'first secret password');
+    first.send({ type: 1, password: 'second secret password', old_password: 'first secret password' });
+    await first.next((frame) => frame.type === 1);
+    await first.close();
+    const again = await connect('alice');
+    await expectAuthRequired(again);
+    again.send({ type: 2, user: 'alice', password: 'wrong secret password' });
+    await again.expectError('bad_password');
+    const token = await signIn(again, 'alice', { password: 'second secret password' });
+    // Both logins, the hello that carries the token, and the owner's own frame that carries it too.
+    await inspector.until((all) => (all.match(/"client\.login"/g) ?? []).length >= 2 && all.includes('"session.hello"') && all.includes('"socket.send"'));
+
+    const all = inspector.frames.join('\n');
+    expect(all).not.toContain('secret password');
+    expect(all).not.toContain(token);
+    expect(all).toContain('"password":"[redacted]"');
+    expect(all).toContain('"token":"[redacted]"');
     inspector.ws.close();
   });
 

@@ -126,11 +126,12 @@ export function summariseSnapshot(snapshot: unknown): Pick<ActorSummary, 'status
 }
 
 /**
- * Fields that carry credentials, in events, contexts and actor outputs alike:
+ * Fields that carry credentials (`password`, `oldPassword`, `newPassword`,
+ * `token`, …), in events, contexts, actor inputs and outputs alike:
  * always redacted, whatever `--inspect-bodies` says, since nobody watching a
  * server should ever see a password or a token that signs in as someone.
  */
-const SECRET_FIELDS = new Set(['password', 'oldPassword', 'old_password', 'token']);
+const SECRET_FIELD = /password|token/i;
 
 /** Which field of which event carries a user's words. */
 const BODY_FIELDS: Record<string, string> = {
@@ -187,7 +188,7 @@ function summariseValue(value: unknown, depth: number, bodies: boolean): unknown
 
 /** A credential is present: an absent one shows as absent, which says something without revealing anything. */
 function isSecret(key: string, value: unknown): boolean {
-  return SECRET_FIELDS.has(key) && value !== undefined;
+  return value !== undefined && SECRET_FIELD.test(key);
 }
 
 function isConnection(value: unknown): value is Connection {
