@@ -6,7 +6,7 @@
  */
 import type { ActorSystem, AnyActorRef } from 'xstate';
 import { encode, type ServerFrame } from './frames.js';
-import { OUTBOX_ID, type OutboxEvent } from './outbox.js';
+import { OUTBOX_ID, type Joiner, type OutboxEvent } from './outbox.js';
 
 /** The subset of `enqueueActions`' `enqueue` that sending to clients needs. */
 export interface Enqueuer {
@@ -33,6 +33,23 @@ export function broadcast(
 ): void {
   if (to.length === 0) return;
   enqueue.sendTo(outboxOf(system), { type: 'outbox.deliver', to, data: encode(frame) });
+}
+
+/**
+ * Sends a channel event to the channel's members once it is stored: the
+ * store gives it its offset and time, which every member then sees alike.
+ * `from` is told if it could not be stored; a `joiner` first hears the past.
+ */
+export function publish(
+  enqueue: Enqueuer,
+  system: ActorSystem<any>,
+  channel: string,
+  to: readonly string[],
+  frame: ServerFrame,
+  extra: { joiner?: Joiner; from?: string } = {},
+): void {
+  const data = encode(frame);
+  enqueue.sendTo(outboxOf(system), { type: 'outbox.publish', channel, head: data.slice(0, -1), to, ...extra });
 }
 
 /** Sends one frame to one client: the unicast twin of {@link broadcast}. */

@@ -4,8 +4,8 @@
  * All joins, leaves and messages of a channel pass through this one actor's
  * mailbox, which is what gives every member the same order of events.
  */
-import { assign, enqueueActions, sendParent, sendTo, setup, type AnyActorRef } from 'xstate';
-import { broadcast, unicast } from './broadcast.js';
+import { assertEvent, assign, enqueueActions, sendParent, sendTo, setup, type AnyActorRef } from 'xstate';
+import { publish, unicast } from './broadcast.js';
 import { usersFrame, type RequestId } from './frames.js';
 import type { Member } from './member.js';
 
@@ -26,7 +26,8 @@ export interface ChannelContext {
 }
 
 export type ChannelEvent =
-  | { type: 'channel.join'; member: Member }
+  /** `since` and `epoch`: what the member saw of this channel before, to recover what it missed. */
+  | { type: 'channel.join'; member: Member; since?: number; epoch?: string }
   /** `disconnected`: the member's socket is gone, so only the others hear of it. */
   | { type: 'channel.leave'; id: string; disconnected: boolean }
   | { type: 'channel.say'; id: string; message: string }
@@ -66,8 +67,12 @@ export const channelMachine = setup({
       return { joins: context.joins + 1 };
     }),
     announceJoin: enqueueActions(({ context, event, enqueue, system }) => {
-      if (event.type !== 'channel.join') return;
-      broadcast(enqueue, system, recipients(context.members), { type: 4, channel: context.name, user: event.member.nick });
+      assertEvent(event, 'channel.join');
+      const { member, since, epoch } = event;
+      publish(enqueue, system, context.name, recipients(context.members), { type: 4, channel: context.name, user: member.nick }, {
+        joiner: { id: member.id, ...(since === undefined ? {} : { since }), ...(epoch === undefined ? {} : { epoch }) },
+        from: member.id,
+      });
     }),
     confirmJoin: sendTo(
       ({ event }) => (event as Extract<ChannelEvent, { type: 'channel.join' }>).member.session,
@@ -82,20 +87,22 @@ export const channelMachine = setup({
       const member = context.members.get(event.id);
       if (!member) return;
       const frame = { type: 5, channel: context.name, user: member.nick } as const;
-      if (!event.disconnected) broadcast(enqueue, system, recipients(context.members), frame);
+      if (!event.disconnected) publish(enqueue, system, context.name, recipients(context.members), frame);
       context.members.delete(event.id);
-      if (event.disconnected) broadcast(enqueue, system, recipients(context.members), frame);
+      if (event.disconnected) publish(enqueue, system, context.name, recipients(context.members), frame);
     }),
     relayMessage: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'channel.say') return;
       const sender = context.members.get(event.id);
       if (!sender) return;
-      broadcast(enqueue, system, recipients(context.members), {
-        type: 0,
-        dest: context.name,
-        message: event.message,
-        user: sender.nick,
-      });
+      publish(
+        enqueue,
+        system,
+        context.name,
+        recipients(context.members),
+        { type: 0, dest: context.name, message: event.message, user: sender.nick },
+        { from: event.id },
+      );
     }),
     answerList: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'channel.list') return;

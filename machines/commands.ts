@@ -9,7 +9,10 @@ import type { ErrorCode, RequestId } from './frames.js';
 
 export type ClientCommand =
   | { type: 'client.message'; channel: string; message: string; id?: RequestId }
-  | { type: 'client.join'; channel: string; id?: RequestId }
+  /** `since`/`epoch`: the last offset the client saw of the channel, to recover what it missed. */
+  | { type: 'client.join'; channel: string; since?: number; epoch?: string; id?: RequestId }
+  /** A page of the channel's stored events before offset `before` (or the newest). */
+  | { type: 'client.history'; channel: string; before?: number; limit: number; id?: RequestId }
   | { type: 'client.leave'; channel: string; id?: RequestId }
   | { type: 'client.list'; channel?: string; id?: RequestId }
   | { type: 'client.logout'; id?: RequestId }
@@ -24,6 +27,7 @@ export type ClientCommand =
 export const CLIENT_COMMAND_TYPES = [
   'client.message',
   'client.join',
+  'client.history',
   'client.leave',
   'client.list',
   'client.logout',

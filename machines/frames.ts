@@ -39,7 +39,8 @@ export type ErrorCode = (typeof ErrorCodes)[number];
 export const errorMessages: Record<ErrorCode, string> = {
   bad_json: 'The frame is not a JSON object. Send one JSON object per text frame.',
   bad_request: 'The frame is missing a field or has one of the wrong type. See docs/protocol.md.',
-  unknown_type: 'Unknown frame type. Use 0 (message), 1 (register), 2 (login), 3 (logout), 4 (join), 5 (leave) or 6 (list users).',
+  unknown_type:
+    'Unknown frame type. Use 0 (message), 1 (register), 2 (login), 3 (logout), 4 (join), 5 (leave), 6 (list users) or 8 (history).',
   invalid_nick: 'Invalid nick: use 1 to 32 letters, digits, "_" or "-".',
   nick_taken: 'That nick is in use. Pick another one and connect again.',
   invalid_channel: 'Invalid channel name: use 1 to 32 letters, digits, "_" or "-", optionally after "#".',
@@ -69,6 +70,7 @@ export const FrameType = {
   join: 4,
   leave: 5,
   list: 6,
+  history: 8,
   error: -1,
 } as const;
 

@@ -9,6 +9,12 @@ export const MAX_MESSAGE_LENGTH = 2048;
 /** The longest string request id. */
 export const MAX_REQUEST_ID_LENGTH = 64;
 
+/** Events one history page (type 8) may hold, and how many it holds when the client does not say. */
+export const MAX_PAGE_LIMIT = 200;
+export const DEFAULT_PAGE_LIMIT = 50;
+/** The longest epoch a client may send back; the server's own are 16 characters. */
+export const MAX_EPOCH_LENGTH = 64;
+
 /** Passwords a registration accepts, in characters; longer ones are refused so hashing stays bounded. */
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 1024;
@@ -46,6 +52,14 @@ export interface ServerLimits {
   handshakeTimeoutMs: number;
   /** Time a client connecting as a registered nick has to authenticate. */
   authTimeoutMs: number;
+  /** Events a joiner hears from before its join; 0 for none. */
+  historyOnJoin: number;
+  /** The most events a client rejoining with `since` is sent. */
+  recoveryLimit: number;
+  /** Events kept per channel; older ones are deleted in the background. */
+  historySize: number;
+  /** Days an event is kept. */
+  historyDays: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
@@ -61,6 +75,10 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   shutdownGraceMs: 10_000,
   handshakeTimeoutMs: 10_000,
   authTimeoutMs: 30_000,
+  historyOnJoin: 50,
+  recoveryLimit: 1_000,
+  historySize: 10_000,
+  historyDays: 30,
 });
 
 /** The window in which {@link ServerLimits.floodRefusals} refusals close a session. */

@@ -7,45 +7,197 @@
  * sockets rather than one per socket keeps an idle session to its session
  * actor alone (an actor costs about 2 KiB of heap).
  *
- * A broadcast is one `outbox.deliver` event carrying the encoded frame once
- * and its recipients' ids. The order of frames is kept because this actor,
- * like every other, takes events one at a time in the order they were sent.
- * When fan-out spans processes, this actor is the seam to replace.
+ * A broadcast is one event carrying the encoded frame once and its
+ * recipients' ids. Channel events (`outbox.publish`) are stored before any
+ * client sees them: they wait until the end of the event-loop turn, when the
+ * turn's events are handed to the {@link History} in one batch, which gives
+ * each its offset and time; then they are delivered. Every frame queued
+ * behind a waiting one waits too, so each client still gets its frames in
+ * the order the machines sent them. The same pass answers what needs the
+ * store's past: history for a joiner, recovery after a reconnect, pages of
+ * older events. When fan-out spans processes, this actor is the seam to
+ * replace.
  */
 import { fromCallback } from 'xstate';
+import type { RequestId } from './frames.js';
+import { asHistory, ephemeralHistory, isRecovered, withFields, type History, type ReadResult, type StoredEvent } from './history.js';
 import type { Connection, SocketEvent } from './socket.js';
 
 /** The system id the server registers the outbox under. */
 export const OUTBOX_ID = 'outbox';
 
+/** A member joining a channel, who hears the channel's past before its own join frame. */
+export interface Joiner {
+  id: string;
+  /** The last offset the client saw: it gets everything after it. Absent: the newest events, as history. */
+  since?: number;
+  /** The epoch `since` belongs to; the store's own when absent. */
+  epoch?: string;
+}
+
 export type OutboxEvent =
   | SocketEvent
   /** The same frame to many clients. */
   | { type: 'outbox.deliver'; to: readonly string[]; data: string }
+  /** A channel event: stored (which numbers it), then sent to `to`. `from`, if any, hears `unavailable` if it cannot be stored. */
+  | { type: 'outbox.publish'; channel: string; head: string; to: readonly string[]; joiner?: Joiner; from?: string }
+  /** A page of a channel's stored events, for one client (type 8). */
+  | { type: 'outbox.page'; to: string; channel: string; before?: number; limit: number; requestId?: RequestId }
   /** A client's socket is open: frames for `id` go to `connection` from now on. */
   | { type: 'outbox.attach'; id: string; connection: Connection }
   /** A client's session has ended: frames for `id` are dropped from now on. */
   | { type: 'outbox.detach'; id: string };
 
-export const outboxLogic = fromCallback<OutboxEvent>(({ receive }) => {
-  const connections = new Map<string, Connection>();
-  receive((event) => {
-    switch (event.type) {
-      case 'outbox.deliver':
-        for (const id of event.to) connections.get(id)?.send(event.data);
-        break;
-      case 'socket.send':
-        connections.get(event.to)?.send(event.data);
-        break;
-      case 'socket.close':
-        connections.get(event.to)?.close(event.code, event.reason);
-        break;
-      case 'outbox.attach':
-        connections.set(event.id, event.connection);
-        break;
-      case 'outbox.detach':
-        connections.delete(event.id);
-        break;
-    }
+type Publish = Extract<OutboxEvent, { type: 'outbox.publish' }>;
+type Page = Extract<OutboxEvent, { type: 'outbox.page' }>;
+
+export interface OutboxSettings {
+  history: History;
+  /** Events a joiner hears from before its join; 0 for none. */
+  historyOnJoin: number;
+  /** The most events a recovering joiner is sent. */
+  recoveryLimit: number;
+  /** Called after each batch is delivered: where the transport writes out what was queued. */
+  afterFlush?: () => void;
+  /** Told when the history could not store or read: the affected requests were answered `unavailable`. */
+  onError?: (error: unknown) => void;
+  /** The clock for event times. */
+  now?: () => number;
+}
+
+const UNAVAILABLE = '{"type":-1,"code":"unavailable","message":"The server could not store this, so it was not sent. Try again shortly."}';
+
+/**
+ * The outbox's logic over a given history. `settings` may be a function, to
+ * give each outbox actor settings (a history) of its own.
+ */
+export function createOutbox(settings: OutboxSettings | (() => OutboxSettings)) {
+  return fromCallback<OutboxEvent>(({ receive }) => {
+    const { history, historyOnJoin, recoveryLimit, afterFlush, onError, now = Date.now } = typeof settings === 'function' ? settings() : settings;
+    const connections = new Map<string, Connection>();
+    /** Events waiting for the end of the turn, in the order they came. */
+    let pending: OutboxEvent[] = [];
+    let scheduled = false;
+
+    const send = (id: string, data: string) => connections.get(id)?.send(data);
+
+    /** What needs no store, done at once. */
+    const apply = (event: OutboxEvent): void => {
+      switch (event.type) {
+        case 'outbox.deliver':
+          for (const id of event.to) send(id, event.data);
+          break;
+        case 'socket.send':
+          send(event.to, event.data);
+          break;
+        case 'socket.close':
+          connections.get(event.to)?.close(event.code, event.reason);
+          break;
+        case 'outbox.attach':
+          connections.set(event.id, event.connection);
+          break;
+        case 'outbox.detach':
+          connections.delete(event.id);
+          break;
+        default:
+          break;
+      }
+    };
+
+    const deliverPublish = (event: Publish, record: StoredEvent): void => {
+      const { joiner } = event;
+      if (joiner) {
+        let replay: StoredEvent[] = [];
+        let recovered: boolean | undefined;
+        if (joiner.since !== undefined) {
+          const epoch = joiner.epoch ?? history.epoch;
+          // Offsets of another epoch mean nothing here: everything retained is news to this client.
+          const after = epoch === history.epoch ? joiner.since : 0;
+          const read = history.read({ channel: event.channel, after, before: record.offset, limit: recoveryLimit });
+          replay = read.events;
+          recovered = isRecovered(joiner.since, epoch, history.epoch, read.first, record.offset - 1, replay.length);
+        } else if (historyOnJoin > 0) {
+          replay = history.read({ channel: event.channel, before: record.offset, limit: historyOnJoin }).events;
+        }
+        for (const past of replay) send(joiner.id, asHistory(past.data));
+        send(joiner.id, withFields(record.data, { epoch: history.epoch, recovered }));
+      }
+      for (const id of event.to) if (id !== joiner?.id) send(id, record.data);
+    };
+
+    const answerPage = (event: Page, ceiling: number | undefined): void => {
+      // Events of this batch not yet delivered are live news, not history: the page ends before them.
+      const before = ceiling === undefined ? event.before : Math.min(event.before ?? ceiling, ceiling);
+      const read: ReadResult = history.read({ channel: event.channel, before, limit: event.limit });
+      const oldest = read.events[0]?.offset;
+      const more = oldest !== undefined && oldest > read.first;
+      const id = event.requestId === undefined ? '' : `,"id":${JSON.stringify(event.requestId)}`;
+      send(event.to, `{"type":8,"channel":${JSON.stringify(event.channel)},"events":[${read.events.map((e) => e.data).join(',')}],"more":${more}${id}}`);
+    };
+
+    /** Stores the turn's channel events in one batch, then delivers everything in the order it came. */
+    const flush = (): void => {
+      scheduled = false;
+      const batch = pending;
+      pending = [];
+      const publishes = batch.filter((event): event is Publish => event.type === 'outbox.publish');
+      let stored: StoredEvent[] | undefined = [];
+      if (publishes.length > 0) {
+        try {
+          stored = history.append(publishes.map(({ channel, head }) => ({ channel, head })), now());
+        } catch (error) {
+          // Nothing of the batch was stored, so none of it is delivered: the senders hear why.
+          onError?.(error);
+          stored = undefined;
+        }
+      }
+      let next = 0;
+      for (let i = 0; i < batch.length; i += 1) {
+        const event = batch[i]!;
+        try {
+          if (event.type === 'outbox.publish') {
+            const record = stored?.[next++];
+            if (record) deliverPublish(event, record);
+            else if (event.from !== undefined) send(event.from, UNAVAILABLE);
+          } else if (event.type === 'outbox.page') {
+            answerPage(event, firstOffsetAfter(batch, i, event.channel, stored));
+          } else apply(event);
+        } catch (error) {
+          onError?.(error);
+          const to = event.type === 'outbox.page' ? event.to : event.type === 'outbox.publish' ? event.from : undefined;
+          if (to !== undefined) send(to, UNAVAILABLE);
+        }
+      }
+      afterFlush?.();
+    };
+
+    receive((event) => {
+      // Nothing waiting and nothing to store: straight out, as fast as before there was a store.
+      if (pending.length === 0 && event.type !== 'outbox.publish' && event.type !== 'outbox.page') {
+        apply(event);
+        return;
+      }
+      pending.push(event);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
   });
-});
+}
+
+/** The offset of the first event of `channel` published after position `index` of the batch, if any. */
+function firstOffsetAfter(batch: readonly OutboxEvent[], index: number, channel: string, stored: readonly StoredEvent[] | undefined): number | undefined {
+  if (!stored) return undefined;
+  let seen = 0;
+  for (let i = 0; i < batch.length; i += 1) {
+    const event = batch[i]!;
+    if (event.type !== 'outbox.publish') continue;
+    if (i > index && event.channel === channel) return stored[seen]?.offset;
+    seen += 1;
+  }
+  return undefined;
+}
+
+/** An outbox with offsets (each actor its own) but no retention: for machine tests, and machines run without a store. */
+export const outboxLogic = createOutbox(() => ({ history: ephemeralHistory(), historyOnJoin: 0, recoveryLimit: 0 }));

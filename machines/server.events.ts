@@ -15,7 +15,7 @@ export type SessionToServerEvent =
   | { type: 'session.hello'; id: string; nick: string; session: AnyActorRef; owner: boolean; token?: string }
   /** A logged-in session is going away; `channels` are the ones it was in. */
   | { type: 'session.ended'; id: string; channels: string[] }
-  | { type: 'route.join'; channel: string; member: Member }
+  | { type: 'route.join'; channel: string; member: Member; since?: number; epoch?: string }
   /** A channel-bound event from a session that does not hold the channel's ref yet. */
   | { type: 'route.channel'; channel: string; event: ChannelEvent }
   /** `replyTo`: the connection id the answer goes to. */

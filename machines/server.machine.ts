@@ -254,7 +254,13 @@ export const serverMachine = setup({
         return;
       }
       entry.joins += 1;
-      enqueue.sendTo(entry.ref, { type: 'channel.join', member: event.member } satisfies ChannelEvent);
+      const { member, since, epoch } = event;
+      enqueue.sendTo(entry.ref, {
+        type: 'channel.join',
+        member,
+        ...(since === undefined ? {} : { since }),
+        ...(epoch === undefined ? {} : { epoch }),
+      } satisfies ChannelEvent);
     }),
     forwardToChannel: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'route.channel') return;

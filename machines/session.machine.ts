@@ -10,12 +10,13 @@
  */
 import { assertEvent, assign, enqueueActions, sendParent, setup, type AnyActorRef } from 'xstate';
 import { accountActors, type ChangeOutcome, type LoginOutcome, type RegisterOutcome } from './accounts.js';
-import { closeSocket, unicast } from './broadcast.js';
+import { closeSocket, outboxOf, unicast } from './broadcast.js';
 import type { ChannelEvent, ChannelJoinedEvent } from './channel.machine.js';
 import { CLIENT_COMMAND_TYPES, type ClientCommand } from './commands.js';
 import { errorFrame, type ErrorCode, type RequestId } from './frames.js';
 import { MAX_HELD_FRAMES, MAX_LOGIN_FAILURES } from './limits.js';
 import { nickKey } from './names.js';
+import type { OutboxEvent } from './outbox.js';
 import type { HelloAnswer, SessionToServerEvent } from './server.events.js';
 import { CloseCode } from './socket.js';
 
@@ -187,6 +188,8 @@ export const sessionMachine = setup({
         type: 'route.join',
         channel: event.channel,
         member: { id: context.id, nick: context.nick, session: self },
+        ...(event.since === undefined ? {} : { since: event.since }),
+        ...(event.epoch === undefined ? {} : { epoch: event.epoch }),
       } satisfies SessionToServerEvent);
     }),
     rememberChannel: assign(({ context, event }) => {
@@ -205,6 +208,18 @@ export const sessionMachine = setup({
     relayMessage: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'client.message');
       toChannel(enqueue, context, event.channel, { type: 'channel.say', id: context.id, message: event.message });
+    }),
+    /** The outbox answers from the store, after every frame already on its way to this client. */
+    requestPage: enqueueActions(({ context, event, enqueue, system }) => {
+      assertEvent(event, 'client.history');
+      enqueue.sendTo(outboxOf(system), {
+        type: 'outbox.page',
+        to: context.id,
+        channel: event.channel,
+        limit: event.limit,
+        ...(event.before === undefined ? {} : { before: event.before }),
+        ...(event.id === undefined ? {} : { requestId: event.id }),
+      } satisfies OutboxEvent);
     }),
     listUsers: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'client.list');
@@ -430,6 +445,10 @@ export const sessionMachine = setup({
         ],
         'client.leave': [
           { guard: 'isMember', actions: 'requestLeave' },
+          { actions: { type: 'reject', params: { code: 'not_member' } } },
+        ],
+        'client.history': [
+          { guard: 'isMember', actions: 'requestPage' },
           { actions: { type: 'reject', params: { code: 'not_member' } } },
         ],
         'client.list': { actions: 'listUsers' },

@@ -64,6 +64,10 @@ export const LIMIT_FLAGS: Record<string, LimitFlag> = {
   'shutdown-grace-ms': { key: 'shutdownGraceMs', min: 0, help: 'ms shutdown waits for clients before terminating them' },
   'handshake-timeout-ms': { key: 'handshakeTimeoutMs', min: 10, help: 'ms a client has to send its upgrade request' },
   'auth-timeout-ms': { key: 'authTimeoutMs', min: 10, help: 'ms a registered nick has to authenticate before auth_timeout' },
+  'history-on-join': { key: 'historyOnJoin', min: 0, help: 'past events a joiner is sent before its join frame, 0 for none' },
+  'recovery-limit': { key: 'recoveryLimit', min: 1, help: 'most events a client rejoining with since is sent' },
+  'history-size': { key: 'historySize', min: 1, help: 'events kept per channel; older ones are deleted' },
+  'history-days': { key: 'historyDays', min: 1, help: 'days an event is kept' },
 };
 
 export const usage = `Usage: npm start -- [options]

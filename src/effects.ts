@@ -5,10 +5,12 @@
  * and this is the one place that provides them: each is a promise actor over
  * the {@link Accounts} service, invoked by a session while it is in the
  * state that waits for it, so the inspector shows the wait as a state and
- * the call as a child actor.
+ * the call as a child actor. The outbox is provided here too, with the store
+ * that numbers and keeps channel events.
  */
 import { fromPromise } from 'xstate';
 import type { ChangeInput, ChangeOutcome, LoginInput, LoginOutcome, LookupInput, RegisterInput, RegisterOutcome } from '../machines/accounts.js';
+import { createOutbox, type OutboxSettings } from '../machines/outbox.js';
 import type { serverMachine } from '../machines/server.machine.js';
 import { sessionMachine } from '../machines/session.machine.js';
 import type { Accounts } from './accounts/accounts.js';
@@ -35,10 +37,14 @@ export function sessionWithAccounts(accounts: Accounts, session: typeof sessionM
 
 /**
  * `machine` (the server machine or a test's variant of it) spawning sessions
- * whose account effects are done by `accounts`. A variant's own session
- * implementation is kept: the effects are provided on top of it.
+ * whose account effects are done by `accounts`, and, given `outbox`
+ * settings, an outbox that stores channel events in their history. A
+ * variant's own session implementation is kept: the effects are provided on
+ * top of it.
  */
-export function withAccounts(machine: typeof serverMachine, accounts: Accounts): typeof serverMachine {
+export function withEffects(machine: typeof serverMachine, accounts: Accounts, outbox?: OutboxSettings): typeof serverMachine {
   const session = (machine.implementations.actors.session ?? sessionMachine) as typeof sessionMachine;
-  return machine.provide({ actors: { session: sessionWithAccounts(accounts, session) } });
+  return machine.provide({
+    actors: { session: sessionWithAccounts(accounts, session), ...(outbox ? { outbox: createOutbox(outbox) } : {}) },
+  });
 }

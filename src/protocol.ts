@@ -9,7 +9,15 @@
 import { z } from 'zod';
 import type { ClientCommand } from '../machines/commands.js';
 import { errorMessages, type ErrorCode, type RequestId } from '../machines/frames.js';
-import { MAX_MESSAGE_LENGTH, MAX_PASSWORD_LENGTH, MAX_REQUEST_ID_LENGTH, MIN_PASSWORD_LENGTH } from '../machines/limits.js';
+import {
+  DEFAULT_PAGE_LIMIT,
+  MAX_EPOCH_LENGTH,
+  MAX_MESSAGE_LENGTH,
+  MAX_PAGE_LIMIT,
+  MAX_PASSWORD_LENGTH,
+  MAX_REQUEST_ID_LENGTH,
+  MIN_PASSWORD_LENGTH,
+} from '../machines/limits.js';
 import { canonicalChannel } from '../machines/names.js';
 
 /** A custom zod issue that carries the protocol error code it stands for. */
@@ -40,14 +48,25 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal(1), password: newPassword, old_password: z.string().optional() }),
   z.object({ type: z.literal(2), user: z.string().optional(), password: z.string().optional(), token: z.string().optional() }),
   z.object({ type: z.literal(3) }),
-  z.object({ type: z.literal(4), channel: channelName }),
+  z.object({
+    type: z.literal(4),
+    channel: channelName,
+    since: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+    epoch: z.string().max(MAX_EPOCH_LENGTH).optional(),
+  }),
   z.object({ type: z.literal(5), channel: channelName }),
   z.object({ type: z.literal(6), channel: channelName.optional() }),
+  z.object({
+    type: z.literal(8),
+    channel: channelName,
+    before: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+    limit: z.number().int().min(1).max(MAX_PAGE_LIMIT).optional(),
+  }),
 ]);
 
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
-const knownTypes = new Set([0, 1, 2, 3, 4, 5, 6]);
+const knownTypes = new Set([0, 1, 2, 3, 4, 5, 6, 8]);
 
 function invalid(code: ErrorCode, id?: RequestId, message?: string): ClientCommand {
   const command: ClientCommand = { type: 'client.invalid', code };
@@ -78,11 +97,23 @@ function toCommand(frame: ClientFrame, id: RequestId | undefined): ClientCommand
     case 3:
       return withId({ type: 'client.logout' });
     case 4:
-      return withId({ type: 'client.join', channel: frame.channel });
+      return withId({
+        type: 'client.join',
+        channel: frame.channel,
+        ...(frame.since === undefined ? {} : { since: frame.since }),
+        ...(frame.epoch === undefined ? {} : { epoch: frame.epoch }),
+      });
     case 5:
       return withId({ type: 'client.leave', channel: frame.channel });
     case 6:
       return withId(frame.channel === undefined ? { type: 'client.list' } : { type: 'client.list', channel: frame.channel });
+    case 8:
+      return withId({
+        type: 'client.history',
+        channel: frame.channel,
+        limit: frame.limit ?? DEFAULT_PAGE_LIMIT,
+        ...(frame.before === undefined ? {} : { before: frame.before }),
+      });
   }
 }
 

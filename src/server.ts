@@ -10,7 +10,7 @@ import { DEFAULT_LIMITS, type ServerLimits } from '../machines/limits.js';
 import { serverMachine } from '../machines/server.machine.js';
 import { CloseCode } from '../machines/socket.js';
 import { Accounts, type AccountsOptions } from './accounts/accounts.js';
-import { withAccounts } from './effects.js';
+import { withEffects } from './effects.js';
 import { InspectorHub } from './inspection/hub.js';
 import { connectStately, type StatelyConnection } from './inspection/stately.js';
 import type { Logger } from './log.js';
@@ -22,6 +22,7 @@ import { refuseUpgrade } from './refuse-upgrade.js';
 import { MemoryStore } from './store/memory.js';
 import type { Store } from './store/store.js';
 import { Transport } from './transport.js';
+import { flushWrites } from './write-batch.js';
 
 export interface ChatServerOptions {
   port?: number;
@@ -50,6 +51,8 @@ export interface ChatServerOptions {
   store?: Store;
   /** Account policy overrides (lockout times, hash costs) and the clock; tests shorten and move them. */
   accounts?: AccountsOptions;
+  /** How often history beyond the retention is deleted (default every 10 s); tests shorten it. */
+  pruneIntervalMs?: number;
 }
 
 export interface ChatServer {
@@ -71,7 +74,14 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const store = options.store ?? new MemoryStore();
   const accounts = new Accounts(store, options.accounts);
-  const machine = withAccounts(options.machine ?? serverMachine, accounts).provide({
+  const machine = withEffects(options.machine ?? serverMachine, accounts, {
+    history: store,
+    historyOnJoin: limits.historyOnJoin,
+    recoveryLimit: limits.recoveryLimit,
+    // The turn's frames are all queued once the outbox has delivered its batch: write them now, not a turn later.
+    afterFlush: flushWrites,
+    onError: (error) => logger.error({ err: error }, 'the store failed; the affected requests were answered unavailable'),
+  }).provide({
     actions: {
       reportFault: (_, { actor, error }) => logger.error({ actor, err: error }, 'actor failed; its session was closed'),
     },
@@ -89,6 +99,8 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   });
   actor.subscribe({ error: (error) => logger.fatal({ err: error }, 'the server actor failed') });
   actor.start();
+
+  const pruner = startPruner(store, limits, options.pruneIntervalMs ?? PRUNE_INTERVAL_MS, logger);
 
   const allowedOrigins = new Set(options.allowedOrigins);
   const transport = new Transport({ actor, logger, limits, allowedOrigins });
@@ -125,6 +137,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   } catch (error) {
     actor.stop();
     stately?.stop();
+    clearInterval(pruner);
     await store.close();
     throw error;
   }
@@ -152,11 +165,43 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       });
       actor.stop();
       stately?.stop();
+      clearInterval(pruner);
       await store.close();
     })());
 
   const inspectorUrl = hub ? `${url}/inspector` : stately?.url;
   return { url, port: address.port, actor, transport, store, accounts, close, ...(inspectorUrl ? { inspectorUrl } : {}) };
+}
+
+const PRUNE_INTERVAL_MS = 10_000;
+/** Events deleted per step: a step takes a few milliseconds, so delivery never waits long behind one. */
+const PRUNE_BUDGET = 1_000;
+
+/**
+ * Deletes history beyond the retention in the background: every interval,
+ * one bounded step, and further steps on later turns while there is more.
+ */
+function startPruner(store: Store, limits: ServerLimits, intervalMs: number, logger: Logger): NodeJS.Timeout {
+  const retention = { maxEvents: limits.historySize, maxAgeMs: limits.historyDays * 24 * 60 * 60 * 1000 };
+  let running = false;
+  const step = () => {
+    try {
+      if (store.prune(retention, Date.now(), PRUNE_BUDGET) >= PRUNE_BUDGET) {
+        setImmediate(step);
+        return;
+      }
+    } catch (error) {
+      logger.error({ err: error }, 'deleting old history failed; will try again');
+    }
+    running = false;
+  };
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    step();
+  }, intervalMs);
+  timer.unref();
+  return timer;
 }
 
 const INSPECTOR_LOOPBACK_ONLY =

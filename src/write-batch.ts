@@ -27,6 +27,11 @@ export function holdUntilTurnEnds(socket: Writable): void {
   }
 }
 
+/** Writes out every corked socket now: for code that knows its turn's frames are all queued. */
+export function flushWrites(): void {
+  if (corked.size > 0) flush();
+}
+
 function flush(): void {
   scheduled = false;
   // Uncorking can run write callbacks that queue more frames: those start the next batch.

@@ -139,6 +139,7 @@ const BODY_FIELDS: Record<string, string> = {
   'channel.say': 'message',
   'socket.send': 'data',
   'outbox.deliver': 'data',
+  'outbox.publish': 'head',
 };
 
 /** An event made JSON-safe, with its body replaced by {@link REDACTED} unless `bodies`. */
@@ -148,9 +149,10 @@ export function summariseEvent(event: AnyEventObject, bodies: boolean): Record<s
   for (const [key, value] of Object.entries(event)) {
     summary[key] = key === bodyField || isSecret(key, value) ? REDACTED : summariseValue(value, 1, bodies);
   }
-  if (bodyField === 'data' && typeof event.data === 'string') {
+  const frameText = bodyField === undefined ? undefined : event[bodyField];
+  if (typeof frameText === 'string') {
     // The frame type still says what kind of frame went out, without its text.
-    const frameType = /^\{"type":(-?\d+)/.exec(event.data)?.[1];
+    const frameType = /^\{"type":(-?\d+)/.exec(frameText)?.[1];
     if (frameType !== undefined) summary.frameType = Number(frameType);
   } else if (typeof summary.data === 'string' && summary.data.includes('"token":')) {
     // Bodies are on, but a login frame's resume token is a credential, not a body.

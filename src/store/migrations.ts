@@ -36,6 +36,30 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tokens_by_nick ON tokens(nick_key, expires_at);
     `,
   },
+  {
+    version: 2,
+    summary: 'channel history with offsets, and the store epoch',
+    // The epoch is drawn once, here: a data directory started fresh gets a new one.
+    sql: `
+      CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+      INSERT INTO meta (key, value) VALUES ('epoch', lower(hex(randomblob(8))));
+      CREATE TABLE channels (
+        name        TEXT PRIMARY KEY,
+        last_offset INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE events (
+        channel TEXT NOT NULL,
+        offset  INTEGER NOT NULL,
+        time    INTEGER NOT NULL,
+        data    TEXT NOT NULL,
+        PRIMARY KEY (channel, offset)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX events_by_time ON events(time);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

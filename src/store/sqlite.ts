@@ -10,8 +10,9 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { completeFrame, type AppendRequest, type ReadQuery, type ReadResult, type StoredEvent } from '../../machines/history.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
-import { StoreOpenError, type AccountRecord, type Store } from './store.js';
+import { StoreOpenError, type AccountRecord, type Retention, type Store } from './store.js';
 
 export const DATABASE_FILE = 'chat.db';
 
@@ -24,8 +25,12 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   readonly engine = 'sqlite';
   readonly location: string;
+  readonly epoch: string;
   private readonly db: Database.Database;
   private readonly statements;
+  /** Each channel's newest offset, read once from the store: appends then need no read. */
+  private readonly lastOffsets = new Map<string, number>();
+  private readonly appendBatch: (requests: readonly AppendRequest[], now: number) => { stored: StoredEvent[]; last: Map<string, number> };
 
   constructor(options: SqliteStoreOptions) {
     const dataDir = resolve(options.dataDir);
@@ -58,7 +63,72 @@ export class SqliteStore implements Store {
       tokenOwner: this.db.prepare<[string, number], { nick_key: string }>(
         'SELECT nick_key FROM tokens WHERE token_hash = ? AND expires_at > ?',
       ),
+      lastOffset: this.db.prepare<[string], { last_offset: number }>('SELECT last_offset FROM channels WHERE name = ?'),
+      setLastOffset: this.db.prepare(
+        'INSERT INTO channels (name, last_offset) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET last_offset = excluded.last_offset',
+      ),
+      insertEvent: this.db.prepare('INSERT INTO events (channel, offset, time, data) VALUES (?, ?, ?, ?)'),
+      readEvents: this.db.prepare<[string, number, number, number], StoredEvent>(
+        'SELECT offset, time, data FROM events WHERE channel = ? AND offset > ? AND offset < ? ORDER BY offset DESC LIMIT ?',
+      ),
+      firstOffset: this.db.prepare<[string], { first: number | null }>('SELECT min(offset) AS first FROM events WHERE channel = ?'),
+      pruneOld: this.db.prepare(
+        'DELETE FROM events WHERE (channel, offset) IN (SELECT channel, offset FROM events WHERE time < ? LIMIT ?)',
+      ),
+      /** Channels holding an event older than their newest `?1`. */
+      oversized: this.db.prepare<[number], { name: string; last_offset: number }>(
+        'SELECT name, last_offset FROM channels WHERE EXISTS (SELECT 1 FROM events WHERE channel = name AND offset <= last_offset - ?1)',
+      ),
+      pruneChannel: this.db.prepare(
+        'DELETE FROM events WHERE (channel, offset) IN (SELECT channel, offset FROM events WHERE channel = ? AND offset <= ? ORDER BY offset LIMIT ?)',
+      ),
+      epoch: this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'epoch'"),
     };
+    this.epoch = this.statements.epoch.get()!.value;
+    this.appendBatch = this.db.transaction((requests: readonly AppendRequest[], now: number) => {
+      const last = new Map<string, number>();
+      const stored = requests.map(({ channel, head }) => {
+        const offset = (last.get(channel) ?? this.newestOffset(channel)) + 1;
+        last.set(channel, offset);
+        const data = completeFrame(head, offset, now);
+        this.statements.insertEvent.run(channel, offset, now, data);
+        return { offset, time: now, data };
+      });
+      for (const [channel, offset] of last) this.statements.setLastOffset.run(channel, offset);
+      return { stored, last };
+    });
+  }
+
+  private newestOffset(channel: string): number {
+    let last = this.lastOffsets.get(channel);
+    if (last === undefined) {
+      last = this.statements.lastOffset.get(channel)?.last_offset ?? 0;
+      this.lastOffsets.set(channel, last);
+    }
+    return last;
+  }
+
+  append(requests: readonly AppendRequest[], now: number): StoredEvent[] {
+    const { stored, last } = this.appendBatch(requests, now);
+    // Only once the transaction committed: a failed batch leaves the offsets where they were.
+    for (const [channel, offset] of last) this.lastOffsets.set(channel, offset);
+    return stored;
+  }
+
+  read({ channel, after, before, limit }: ReadQuery): ReadResult {
+    const last = this.newestOffset(channel);
+    const events = this.statements.readEvents.all(channel, after ?? 0, before ?? Number.MAX_SAFE_INTEGER, limit).reverse();
+    const first = this.statements.firstOffset.get(channel)?.first ?? last + 1;
+    return { events, first, last };
+  }
+
+  prune({ maxEvents, maxAgeMs }: Retention, now: number, budget: number): number {
+    let deleted = this.statements.pruneOld.run(now - maxAgeMs, budget).changes;
+    for (const { name, last_offset } of this.statements.oversized.all(maxEvents)) {
+      if (deleted >= budget) break;
+      deleted += this.statements.pruneChannel.run(name, last_offset - maxEvents, budget - deleted).changes;
+    }
+    return deleted;
   }
 
   async findAccount(key: string): Promise<AccountRecord | undefined> {

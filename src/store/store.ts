@@ -1,6 +1,6 @@
 /**
  * @module store: the one seam between the server and the state that outlives
- * the process.
+ * the process: accounts, and channel history.
  *
  * Every method is asynchronous, whatever the engine: the embedded engines
  * answer at once, a networked one (Redis, in cluster mode) does not, and the
@@ -8,6 +8,8 @@
  * care which. Nicks are passed in their canonical key form (`nickKey`), so
  * the engines never decide what makes two nicks the same.
  */
+
+import type { History } from '../../machines/history.js';
 
 /** A registered nick. */
 export interface AccountRecord {
@@ -18,7 +20,17 @@ export interface AccountRecord {
   createdAt: number;
 }
 
-export interface Store {
+/** How much history is kept: per channel, and by age. */
+export interface Retention {
+  maxEvents: number;
+  maxAgeMs: number;
+}
+
+/**
+ * Accounts are asynchronous; history is synchronous (see `History`), since
+ * it is stored in the outbox's turn, and both embedded engines answer at once.
+ */
+export interface Store extends History {
   /** `sqlite` or `memory`: what the startup log line says. */
   readonly engine: string;
   /** Where the data lives, for people: a file path, or a note that it dies with the process. */
@@ -34,6 +46,13 @@ export interface Store {
   addToken(key: string, tokenHash: string, expiresAt: number, now: number): Promise<void>;
   /** The nick key a live token belongs to, or undefined for an unknown, revoked or expired one. */
   tokenOwner(tokenHash: string, now: number): Promise<string | undefined>;
+
+  /**
+   * Deletes up to `budget` events beyond the retention, oldest first, and says
+   * how many it deleted: called in the background, a bounded step at a time,
+   * so it never holds up delivery for long.
+   */
+  prune(retention: Retention, now: number, budget: number): number;
 
   close(): Promise<void>;
 }

@@ -5,14 +5,14 @@ import { createActor, type AnyActorRef } from 'xstate';
 import { describe, expect, it, vi } from 'vitest';
 import { serverMachine } from '../../machines/server.machine.js';
 import { sessionMachine } from '../../machines/session.machine.js';
-import { withAccounts } from '../../src/effects.js';
+import { withEffects } from '../../src/effects.js';
 import { settle, testAccounts } from '../support/accounts.js';
 import { FakeConnection } from '../support/fake-connection.js';
 
 function start(machine = serverMachine, accounts = testAccounts()) {
   const faults: unknown[] = [];
   const server = createActor(
-    withAccounts(machine, accounts).provide({ actions: { reportFault: (_, params) => faults.push(params.actor) } }),
+    withEffects(machine, accounts).provide({ actions: { reportFault: (_, params) => faults.push(params.actor) } }),
     { input: {} },
   ).start();
   let next = 0;
@@ -77,6 +77,8 @@ describe('server machine', () => {
     expect(children()).toEqual([]);
     expect(server.getSnapshot().context.sessions.size).toBe(0);
     expect(server.getSnapshot().context.nicks.size).toBe(0);
+    // What was sent before the detach still goes out, in order; nothing after it.
+    await settle();
     alice.connection.take();
     await connect('bob');
     expect(alice.connection.take()).toEqual([]);
@@ -107,14 +109,16 @@ describe('server machine', () => {
     const mallory = await connect('mallory');
     alice.send({ type: 'client.join', channel: '#x' });
     mallory.send({ type: 'client.join', channel: '#x' });
+    await settle();
     alice.connection.take();
     mallory.send({ type: 'client.message', channel: '#x', message: 'boom' });
+    await settle();
 
     expect(server.getSnapshot().status).toBe('active');
     expect(faults).toEqual(['session:2']);
     expect(mallory.connection.closed).toEqual({ code: 1011, reason: 'internal error' });
     expect(alice.connection.take()).toEqual([
-      { type: 5, channel: '#x', user: 'mallory' },
+      { type: 5, channel: '#x', user: 'mallory', offset: 3, time: expect.any(Number) },
       { type: 3, user: 'mallory' },
     ]);
     expect(children()).toEqual(['channel:#x', 'session:1']);

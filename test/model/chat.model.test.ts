@@ -8,7 +8,21 @@ import { createTestModel } from 'xstate/graph';
 import { startChatServer, type ChatServer } from '../../src/server.js';
 import { CHEAP_SCRYPT } from '../support/accounts.js';
 import { TestClient } from '../support/client.js';
-import { chatModel, MESSAGE, PASSWORD, ROOM, TOKEN, type Expectations, type ExpectedFrame, type ModelEvent } from './chat.model.js';
+import type { Frame } from '../support/client.js';
+import {
+  chatModel,
+  HISTORY,
+  MESSAGE,
+  PAGE,
+  PAGE_LIMIT,
+  PASSWORD,
+  RECOVERY,
+  ROOM,
+  TOKEN,
+  type Expectations,
+  type ExpectedFrame,
+  type ModelEvent,
+} from './chat.model.js';
 
 /** The system under test for one path: a fresh server, the observer Bob, and Alice when online. */
 interface Harness {
@@ -21,6 +35,10 @@ interface Harness {
   challenger?: TestClient;
   /** The resume token from Alice's last login. */
   token?: string;
+  /** Every event of #room, as Bob (a member throughout) received it: offsets 1, 2, 3, … */
+  log: Frame[];
+  /** The last offset of #room Alice saw, kept across her connections as a client would. */
+  aliceSeen: number;
 }
 
 let harness: Harness | undefined;
@@ -37,8 +55,9 @@ async function setUp(): Promise<Harness> {
   const server = await startChatServer({ port: 0, accounts: { policy: { scrypt: CHEAP_SCRYPT } } });
   const bob = await TestClient.login(server.url, 'bob');
   bob.send({ type: 4, channel: ROOM });
-  await bob.expect({ type: 4, channel: ROOM, user: 'bob' });
-  return { server, bob };
+  const join = await bob.expect({ type: 4, channel: ROOM, user: 'bob', offset: 1 });
+  const { epoch: _, ...asLogged } = join;
+  return { server, bob, log: [asLogged as Frame], aliceSeen: 0 };
 }
 
 function alice(): TestClient {
@@ -52,6 +71,8 @@ const executors: Record<ModelEvent['type'], (h: Harness) => Promise<void> | void
     h.alice = await TestClient.connect(h.server.url, 'alice');
   },
   JOIN: () => alice().send({ type: 4, channel: 'Room' }),
+  JOIN_SINCE: (h) => alice().send({ type: 4, channel: 'room', since: h.aliceSeen }),
+  PAGE: () => alice().send({ type: 8, channel: 'room', limit: PAGE_LIMIT }),
   SEND: () => alice().send({ type: 0, dest: '#ROOM', message: MESSAGE }),
   LEAVE: () => alice().send({ type: 5, channel: 'room' }),
   LIST_USERS: () => alice().send({ type: 6 }),
@@ -76,14 +97,54 @@ const executors: Record<ModelEvent['type'], (h: Harness) => Promise<void> | void
   },
 };
 
+const isRoomEvent = (frame: Frame) => (frame.type === 4 || frame.type === 5 ? frame.channel : frame.type === 0 ? frame.dest : undefined) === ROOM;
+
+/** Bob's copy of an event: every member gets the same frame, byte for byte but for a joiner's own stamps. */
+function logged(h: Harness, offset: number): Frame {
+  const entry = h.log.find((frame) => frame.offset === offset);
+  if (!entry) throw new Error(`offset ${offset} of ${ROOM} is not in Bob's log`);
+  return entry;
+}
+
+/** The events of #room before Alice's join that Bob just received. */
+function beforeAlicesJoin(h: Harness): Frame[] {
+  const join = h.log.findLastIndex((frame) => frame.type === 4 && frame.user === 'alice');
+  return h.log.slice(0, join);
+}
+
+async function receiveReplay(client: TestClient, replay: Frame[], h: Harness): Promise<void> {
+  for (const entry of replay) {
+    expect(await client.next()).toEqual({ ...entry, history: true });
+    h.aliceSeen = entry.offset as number;
+  }
+}
+
 async function receives(client: TestClient, frames: ExpectedFrame[], h: Harness): Promise<void> {
   for (const expected of frames) {
-    if (expected.type === -1) await client.expectError(expected.code as string);
+    if (expected === HISTORY) await receiveReplay(client, beforeAlicesJoin(h).slice(-50), h);
+    else if (expected === RECOVERY) await receiveReplay(client, beforeAlicesJoin(h).filter((frame) => (frame.offset as number) > h.aliceSeen), h);
+    else if (expected === PAGE) {
+      const newest = h.log.slice(-PAGE_LIMIT);
+      await client.expect({ type: 8, channel: ROOM, events: newest, more: (newest[0]!.offset as number) > 1 });
+    } else if (expected.type === -1) await client.expectError(expected.code as string);
     else if (expected.token === TOKEN) {
       const frame = await client.next();
       expect(frame).toEqual({ ...expected, token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
       h.token = frame.token as string;
-    } else await client.expect(expected);
+    } else {
+      const frame = await client.expect(expected);
+      if (!isRoomEvent(frame)) continue;
+      if (client === h.bob) {
+        // Bob is in #room throughout: he sees every offset, in order, none twice.
+        expect(frame.offset).toBe(h.log.length + 1);
+        h.log.push(frame);
+      } else {
+        const { epoch, recovered: _, ...copy } = frame;
+        expect(copy).toEqual(logged(h, frame.offset as number));
+        if (frame.type === 4 && frame.user === 'alice') expect(epoch).toEqual(expect.any(String));
+        h.aliceSeen = frame.offset as number;
+      }
+    }
   }
 }
 

@@ -15,11 +15,31 @@
  * the three that close the connection, and signing in from a second
  * connection takes her nick over from the first (a guest's second
  * connection is simply refused).
+ *
+ * #room keeps its history: joining hears the last events first, rejoining
+ * with the last offset seen hears everything missed, and a member can page
+ * back. The events themselves are not in the model (its states would never
+ * end); the test expands them from what Bob, in #room throughout, received.
  */
 import { assign, setup } from 'xstate';
 
-/** An expected frame; for errors only `type` and `code` are compared; {@link TOKEN} stands for any resume token. */
+/**
+ * An expected frame; for errors only `type` and `code` are compared; {@link TOKEN} stands for any resume token.
+ * Channel events are also checked against the channel's log as Bob saw it: dense offsets, the same for everyone.
+ */
 export type ExpectedFrame = Record<string, unknown> & { type: number };
+
+/**
+ * Stand-ins for frames that depend on what happened in #room before, which
+ * the test expands from the room's log as Bob received it: the last events
+ * before Alice's join (history), every event since the last one she saw
+ * (recovery), or a page of the newest events (type 8).
+ */
+export const HISTORY = { type: -100 } as const;
+export const RECOVERY = { type: -101 } as const;
+export const PAGE = { type: -102 } as const;
+/** Events asked for per history page in the model. */
+export const PAGE_LIMIT = 3;
 
 export interface Expectations {
   alice: ExpectedFrame[];
@@ -52,6 +72,8 @@ const expect = (params: Expectations) => ({ type: 'expect', params }) as const;
 export type ModelEvent =
   | { type: 'CONNECT' }
   | { type: 'JOIN' }
+  | { type: 'JOIN_SINCE' }
+  | { type: 'PAGE' }
   | { type: 'SEND' }
   | { type: 'LEAVE' }
   | { type: 'LIST_USERS' }
@@ -130,6 +152,7 @@ export const chatModel = setup({
           { actions: ['countFailure', expect({ alice: [error('bad_password')], bob: [] })] },
         ],
         JOIN: { actions: expect({ alice: [error('auth_required')], bob: [] }) },
+        JOIN_SINCE: { actions: expect({ alice: [error('auth_required')], bob: [] }) },
         LIST_USERS: { actions: expect({ alice: [error('auth_required')], bob: [] }) },
         DROP: { target: 'offline', actions: expect({ alice: [], bob: [], aliceClosed: 1006 }) },
       },
@@ -155,10 +178,19 @@ export const chatModel = setup({
             JOIN: {
               target: 'inside',
               actions: expect({
-                alice: [{ type: 4, channel: ROOM, user: 'alice' }],
+                alice: [HISTORY, { type: 4, channel: ROOM, user: 'alice' }],
                 bob: [{ type: 4, channel: ROOM, user: 'alice' }],
               }),
             },
+            // Rejoining with the last offset she saw: everything since, then a join that says nothing is missing.
+            JOIN_SINCE: {
+              target: 'inside',
+              actions: expect({
+                alice: [RECOVERY, { type: 4, channel: ROOM, user: 'alice', recovered: true }],
+                bob: [{ type: 4, channel: ROOM, user: 'alice' }],
+              }),
+            },
+            PAGE: { actions: expect({ alice: [error('not_member')], bob: [] }) },
             SEND: { actions: expect({ alice: [error('not_member')], bob: [] }) },
             LEAVE: { actions: expect({ alice: [error('not_member')], bob: [] }) },
             LIST_ROOM: { actions: expect({ alice: [{ type: 6, channel: ROOM, users: ['bob'] }], bob: [] }) },
@@ -181,6 +213,8 @@ export const chatModel = setup({
         inside: {
           on: {
             JOIN: { actions: expect({ alice: [error('already_member')], bob: [] }) },
+            JOIN_SINCE: { actions: expect({ alice: [error('already_member')], bob: [] }) },
+            PAGE: { actions: expect({ alice: [PAGE], bob: [] }) },
             SEND: {
               actions: expect({
                 alice: [{ type: 0, dest: ROOM, message: MESSAGE, user: 'alice' }],

@@ -91,10 +91,18 @@ export class TestClient {
     }
   }
 
-  /** Awaits the next frame and checks it equals `expected` exactly. */
+  /**
+   * Awaits the next frame and checks it equals `expected` exactly, but for
+   * the stamps every channel event carries (`offset`, `time`, and a joiner's
+   * `epoch`): those must be there and well-formed, and are compared only when
+   * `expected` names them.
+   */
   async expect(expected: Frame): Promise<Frame> {
     const frame = await this.next();
-    if (JSON.stringify(sortKeys(frame)) !== JSON.stringify(sortKeys(expected))) {
+    const problem = stampProblem(frame);
+    if (problem) throw new Error(`${problem} in ${JSON.stringify(frame)}`);
+    const compared = Object.fromEntries(Object.entries(frame).filter(([key]) => !STAMPS.includes(key) || key in expected));
+    if (JSON.stringify(sortKeys(compared)) !== JSON.stringify(sortKeys(expected))) {
       throw new Error(`expected ${JSON.stringify(expected)}, got ${JSON.stringify(frame)}`);
     }
     return frame;
@@ -134,6 +142,20 @@ export class TestClient {
     this.ws.terminate();
     return this.closed;
   }
+}
+
+/** What the server adds to channel events (see docs/protocol.md, "History"). */
+const STAMPS = ['offset', 'time', 'epoch'];
+const CHANNEL_EVENT_TYPES = new Set([0, 4, 5]);
+
+/** What is wrong with a frame's stamps, if anything: a channel event must carry an offset and a time; nothing else may. */
+function stampProblem(frame: Frame): string | undefined {
+  const isChannelEvent = CHANNEL_EVENT_TYPES.has(frame.type) && typeof frame.channel === 'string' ? true : frame.type === 0;
+  if (!isChannelEvent) return STAMPS.some((key) => key in frame) ? 'stamps on a frame that is not a channel event' : undefined;
+  if (!Number.isSafeInteger(frame.offset) || (frame.offset as number) < 1) return 'no positive integer offset';
+  if (!Number.isSafeInteger(frame.time) || Math.abs((frame.time as number) - Date.now()) > 24 * 60 * 60 * 1000) return 'no time in milliseconds';
+  if ('epoch' in frame && (frame.type !== 4 || typeof frame.epoch !== 'string')) return 'an epoch on a frame other than a join';
+  return undefined;
 }
 
 function sortKeys(frame: Record<string, unknown>): Record<string, unknown> {

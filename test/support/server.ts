@@ -12,7 +12,10 @@ export interface Harness {
   login(nick: string): Promise<TestClient>;
 }
 
-/** Registers cleanup with the calling test file; each call starts a fresh server. */
+/**
+ * Registers cleanup with the calling test file; each call starts a fresh
+ * server, with history on join off unless `limits.historyOnJoin` says otherwise.
+ */
 export function useServer(): (options?: ChatServerOptions) => Promise<Harness> {
   const servers: ChatServer[] = [];
   const clients: TestClient[] = [];
@@ -21,7 +24,9 @@ export function useServer(): (options?: ChatServerOptions) => Promise<Harness> {
     await Promise.all(servers.splice(0).map((server) => server.close()));
   });
   return async (options = {}) => {
-    const server = await startChatServer({ port: 0, host: '127.0.0.1', ...options });
+    // A joiner's history would come before every join frame these tests expect; the history tests ask for it.
+    const limits = { historyOnJoin: 0, ...options.limits };
+    const server = await startChatServer({ port: 0, host: '127.0.0.1', ...options, limits });
     servers.push(server);
     const track = (client: TestClient) => {
       clients.push(client);
