@@ -9,6 +9,7 @@ import { createActor, type Actor, type InspectionEvent } from 'xstate';
 import { DEFAULT_LIMITS, type ServerLimits } from '../machines/limits.js';
 import { serverMachine } from '../machines/server.machine.js';
 import { CloseCode } from '../machines/socket.js';
+import { checkHealth, httpStatusOf } from './health.js';
 import { InspectorHub } from './inspection/hub.js';
 import { connectStately, type StatelyConnection } from './inspection/stately.js';
 import type { Logger } from './log.js';
@@ -164,14 +165,17 @@ function handleRequest(
     void servePage(page, response, method === 'HEAD');
     return;
   }
-  if (method === 'GET' && path === '/healthz') {
-    const { context, value } = actor.getSnapshot();
-    const body = JSON.stringify({
-      status: value === 'serving' ? 'ok' : 'draining',
-      sessions: context.sessions.size,
-      channels: context.channels.size,
-    });
-    response.writeHead(200, { 'content-type': 'application/json' }).end(body);
+  if ((method === 'GET' || method === 'HEAD') && path === '/healthz') {
+    const health = checkHealth(actor.getSnapshot());
+    const body = JSON.stringify(health);
+    response
+      .writeHead(httpStatusOf(health), {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        // A probe must see the status of now, never a cached one.
+        'cache-control': 'no-store',
+      })
+      .end(method === 'HEAD' ? undefined : body);
     return;
   }
   response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
