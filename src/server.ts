@@ -143,6 +143,9 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   return { url, port: address.port, actor, transport, close, ...(inspectorUrl ? { inspectorUrl } : {}) };
 }
 
+const INSPECTOR_OFF =
+  'The inspector is off. Start the server with --inspect (npm start -- --inspect) to serve it here.';
+
 const INSPECTOR_LOOPBACK_ONLY =
   'The inspector shows every session, so it answers only clients on this machine (loopback) and pages of this server.';
 
@@ -176,6 +179,10 @@ function handleRequest(
         'cache-control': 'no-store',
       })
       .end(method === 'HEAD' ? undefined : body);
+    return;
+  }
+  if (!inspector && isInspectorPath(path)) {
+    response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`${INSPECTOR_OFF}\n`);
     return;
   }
   response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');

@@ -103,12 +103,33 @@ describe('the command line', () => {
     [['--colour'], "Unknown option '--colour'"],
     [['--inspect=sky'], '--inspect must be --inspect, --inspect=local or --inspect=stately, not "--inspect=sky".'],
     [['--inspect-bodies'], '--inspect-bodies only makes sense with --inspect'],
-  ])('refuses %j with a message naming the problem and exit code 2', async (args, message) => {
+    [['--max-payload', '-5'], '--max-payload must be a whole number of at least 1, not "-5".'],
+    [['--rate-limit', '-1'], '--rate-limit must be a whole number of at least 0, not "-1".'],
+    [['--port'], "Option '--port <value>' argument missing. Run with --help to see the options."],
+    [['--host', 'http://example.com'], '--host must be an IP address or a host name'],
+    [['--host', ''], '--host must not be empty'],
+  ])('refuses %j with one line naming the problem and exit code 2', async (args, message) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     const { code, stderr } = await exitOf(child);
     expect(code).toBe(2);
     expect(stderr).toContain(message);
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(stderr).not.toContain('..');
+  });
+
+  it.each([
+    ['nosuch.invalid', 'Cannot listen on "nosuch.invalid": no such host name.'],
+    // TEST-NET-1 (RFC 5737): reserved for documentation, so never an address of this machine.
+    ['192.0.2.1', 'Cannot listen on 192.0.2.1: it is not an address of this machine.'],
+  ])('explains a --host it cannot listen on (%s) in one line, without a stack trace', async (host, message) => {
+    const child = spawn(process.execPath, [CLI, '--host', host, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    const { code, stderr } = await exitOf(child);
+    expect(code).toBe(1);
+    expect(stderr).toContain(message);
+    expect(stderr).toContain('Pass --host with an address of this machine');
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 
   it('with --inspect, logs where the inspector is and serves it', async () => {
@@ -126,7 +147,9 @@ describe('the command line', () => {
   it('without --inspect, has no inspector page', async () => {
     const { url, lines } = await run(['--port', '0']);
     expect(lines.some((line) => 'inspector' in line)).toBe(false);
-    expect((await fetch(`${url}/inspector`)).status).toBe(404);
+    const page = await fetch(`${url}/inspector`);
+    expect(page.status).toBe(404);
+    expect(await page.text()).toContain('Start the server with --inspect');
   });
 
   it('refuses a bad LOG_LEVEL naming the allowed levels', async () => {
