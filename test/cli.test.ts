@@ -8,11 +8,34 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient } from './support/client.js';
 
 const CLI = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const children: ChildProcess[] = [];
+/** Process groups started by tests: killed whole, so a server left behind by its npm parent dies too. */
+const groups: number[] = [];
 
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const group of groups.splice(0)) {
+    try {
+      process.kill(-group, 'SIGKILL');
+    } catch {
+      // Already gone, as it should be.
+    }
+  }
 });
+
+/** Resolves with the first log line's URL, skipping what is not a JSON line (npm's own banner). */
+function urlFrom(child: ChildProcess): Promise<string> {
+  let buffered = '';
+  return new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const match = /"url":"(http:[^"]+)"/.exec(buffered);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening`)));
+  });
+}
 
 interface Started {
   child: ChildProcess;
@@ -169,4 +192,23 @@ describe('the command line', () => {
     expect(code).toBe(1);
     expect(stderr).toContain(`Port ${port} on 127.0.0.1 is already in use`);
   });
+});
+
+describe('npm start', () => {
+  it('passes SIGTERM sent to npm on to the server, which closes its clients with 1001 and stops listening', async () => {
+    // Detached: npm leads its own process group, so cleanup reaches a server npm left behind.
+    const npm = spawn('npm', ['start', '--', '--port', '0'], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    groups.push(npm.pid!);
+    const url = await urlFrom(npm);
+    const alice = await TestClient.login(url, 'alice');
+
+    npm.kill('SIGTERM');
+    const exited = once(npm, 'exit');
+    const stillRunning = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('the server kept running after npm got SIGTERM')), 15_000).unref(),
+    );
+    expect((await Promise.race([alice.closed, stillRunning])).code).toBe(1001);
+    await exited;
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  }, 60_000);
 });
