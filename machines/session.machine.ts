@@ -161,9 +161,18 @@ export const sessionMachine = setup({
         'socket.closed': 'closed',
       },
     },
-    /** The nick was refused: the client is told why and the socket closes. */
+    /** The nick was refused: the client is told why and the socket closes, with the refusal's code as the reason for logs. */
     rejected: {
-      entry: ['answerRefusal', { type: 'closeSocket', params: { code: CloseCode.policyViolation, reason: 'login refused' } }],
+      entry: [
+        'answerRefusal',
+        {
+          type: 'closeSocket',
+          params: ({ event }) => ({
+            code: CloseCode.policyViolation,
+            reason: event.type === 'session.refused' ? event.code : 'login refused',
+          }),
+        },
+      ],
       on: { 'socket.closed': 'closed' },
     },
     /** Logged in: every command of the protocol is answered here. */

@@ -52,7 +52,11 @@ async function main(): Promise<void> {
   const shutDown = (signal: string) => {
     logger.info({ signal }, 'shutting down');
     server.close().then(
-      () => process.exit(0),
+      () => {
+        // The last line: whoever watches the log knows the process is done, not hung.
+        logger.info({ signal }, 'stopped');
+        process.exit(0);
+      },
       (error) => {
         logger.fatal({ err: error }, 'shutdown failed');
         process.exit(1);

@@ -116,8 +116,55 @@ describe('the command line', () => {
     await once(child, 'exit');
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'connection opened', nick: 'alice' }));
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'connection closed', nick: 'alice', code: 1000 }));
-    expect(lines).toContainEqual(expect.objectContaining({ level: 40, msg: 'connection rejected', nick: 'ALICE' }));
+    expect(lines).toContainEqual(expect.objectContaining({ level: 40, msg: 'login refused', nick: 'ALICE', errorCode: 'nick_taken' }));
     expect(JSON.stringify(lines)).not.toContain('a secret body');
+    // info is the default: the debug lines below stay out.
+    expect(lines.some((line) => line.level === 20)).toBe(false);
+  });
+
+  it('names the code of a refused login: nick_taken, invalid_nick', async () => {
+    const { url, lines } = await run(['--port', '0']);
+    const alice = await TestClient.login(url, 'alice');
+    await (await TestClient.connect(url, 'Alice')).closed;
+    await (await TestClient.connect(url, 'no spaces')).closed;
+    await alice.expectQuiet();
+    expect(lines).toContainEqual(expect.objectContaining({ level: 40, msg: 'login refused', nick: 'Alice', errorCode: 'nick_taken' }));
+    expect(lines).toContainEqual(expect.objectContaining({ level: 40, msg: 'login refused', nick: 'no spaces', errorCode: 'invalid_nick' }));
+  });
+
+  it('at LOG_LEVEL=debug logs joins, leaves and refused frames by code, never bodies, and a last line once stopped', async () => {
+    const { child, url, lines } = await run(['--port', '0'], { LOG_LEVEL: 'debug' });
+    const alice = await TestClient.login(url, 'alice');
+    const bob = await TestClient.login(url, 'bob');
+    await alice.next();
+    alice.send({ type: 4, channel: 'Django' });
+    await alice.expect({ type: 4, channel: '#django', user: 'alice' });
+    bob.send({ type: 4, channel: '#django' });
+    await bob.expect({ type: 4, channel: '#django', user: 'bob' });
+    await alice.expect({ type: 4, channel: '#django', user: 'bob' });
+    alice.send({ type: 0, dest: '#django', message: 'a secret body' });
+    await alice.next();
+    alice.send({ type: 0, dest: '#flask', message: 'another secret', id: 7 });
+    await alice.expectError('not_member', 7);
+    alice.send({ type: 5, channel: '#django' });
+    await alice.expect({ type: 5, channel: '#django', user: 'alice' });
+    await bob.terminate();
+    await alice.until((frame) => frame.type === 3);
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+
+    const debug = lines.filter((line) => line.level === 20);
+    expect(debug).toContainEqual(expect.objectContaining({ msg: 'joined channel', nick: 'alice', channel: '#django' }));
+    expect(debug).toContainEqual(expect.objectContaining({ msg: 'joined channel', nick: 'bob', channel: '#django' }));
+    expect(debug).toContainEqual(expect.objectContaining({ msg: 'frame refused', nick: 'alice', errorCode: 'not_member', requestId: 7 }));
+    expect(debug).toContainEqual(expect.objectContaining({ msg: 'left channel', nick: 'alice', channel: '#django' }));
+    expect(debug).toContainEqual(expect.objectContaining({ msg: 'left channel on disconnect', nick: 'bob', channel: '#django' }));
+    // One line per join, though every member is sent the join frame.
+    expect(debug.filter((line) => line.msg === 'joined channel' && line.nick === 'bob')).toHaveLength(1);
+    const text = JSON.stringify(lines);
+    expect(text).not.toContain('secret');
+    expect(text).not.toContain('not a member');
+    expect(lines.at(-1)).toMatchObject({ level: 30, msg: 'stopped', signal: 'SIGTERM' });
   });
 
   it.each([
