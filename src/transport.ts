@@ -21,7 +21,7 @@ import { RefusalWindow, TokenBucket } from './flood.js';
 import { logFrameForDebug } from './frame-log.js';
 import type { Logger } from './log.js';
 import { isOriginAllowed } from './origin.js';
-import { parseClientFrame } from './protocol.js';
+import { parseClientFrame, requestIdOf } from './protocol.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 
 const LOGIN_PATH = /^\/chat\/login\/([^/]*)$/;
@@ -216,7 +216,8 @@ export class Transport implements ConnectionOwner {
       const now = performance.now();
       peer.bucket ??= new TokenBucket(limits.rateLimit, limits.rateBurst, now);
       if (!peer.bucket.take(now)) {
-        session.send({ type: 'client.invalid', code: 'rate_limited' });
+        const id = isBinary ? undefined : requestIdOf(data.toString());
+        session.send(id === undefined ? { type: 'client.invalid', code: 'rate_limited' } : { type: 'client.invalid', code: 'rate_limited', id });
         peer.refusals ??= new RefusalWindow(limits.floodRefusals);
         if (peer.refusals.refuse(now)) {
           logger.warn(peer.who, 'flooding client disconnected');
