@@ -96,6 +96,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       }
       return;
     }
+    if (!hub && isInspectorPath(path)) return refuseUpgrade(socket, 404, 'Not Found', INSPECTOR_OFF);
     transport.handleUpgrade(request, socket, head);
   });
   http.on('clientError', (_error, socket) => socket.destroy());

@@ -217,7 +217,7 @@ export class Transport implements ConnectionOwner {
       peer.bucket ??= new TokenBucket(limits.rateLimit, limits.rateBurst, now);
       if (!peer.bucket.take(now)) {
         const id = isBinary ? undefined : requestIdOf(data.toString());
-        session.send(id === undefined ? { type: 'client.invalid', code: 'rate_limited' } : { type: 'client.invalid', code: 'rate_limited', id });
+        session.send({ type: 'client.invalid', code: 'rate_limited', ...(id === undefined ? {} : { id }) });
         peer.refusals ??= new RefusalWindow(limits.floodRefusals);
         if (peer.refusals.refuse(now)) {
           logger.warn(peer.who, 'flooding client disconnected');

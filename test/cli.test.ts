@@ -3,6 +3,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient } from './support/client.js';
@@ -220,6 +221,21 @@ describe('the command line', () => {
     const page = await fetch(`${url}/inspector`);
     expect(page.status).toBe(404);
     expect(await page.text()).toContain('Start the server with --inspect');
+    // The inspector page's socket says the same to whoever opens it by hand.
+    const refusal = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+      const req = request(`${url}/inspector/socket`, {
+        headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version': '13' },
+      });
+      req.on('response', (response) => {
+        let body = '';
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(refusal.status).toBe(404);
+    expect(refusal.body).toContain('Start the server with --inspect');
   });
 
   it('refuses a bad LOG_LEVEL naming the allowed levels', async () => {
