@@ -332,8 +332,11 @@ describe.runIf(runBrowserTests)('the chat page', () => {
     const tabRow = await page.getByRole('tablist').evaluate((list) => ({ scroll: list.scrollWidth, width: list.clientWidth }));
     expect(tabRow.scroll).toBeGreaterThan(tabRow.width);
 
-    const inView = async (label: string | RegExp, role?: 'button') => {
-      const box = await (role ? page.getByRole(role, { name: label }) : page.getByLabel(label)).boundingBox();
+    const inView = async (label: string | RegExp, role?: 'button' | 'tab') =>
+      inViewOf(role ? page.getByRole(role, { name: label, exact: true }) : page.getByLabel(label));
+    const inViewOf = async (locator: ReturnType<Page['getByLabel']>) => {
+      const label = locator.toString();
+      const box = await locator.boundingBox();
       const viewport = page.viewportSize()!;
       const inside = box !== null && box.y >= 0 && box.y + box.height <= viewport.height && box.x + box.width <= viewport.width;
       if (!inside) console.warn(`${String(label)} is out of view: ${JSON.stringify(box)} in ${JSON.stringify(viewport)}`);
@@ -352,6 +355,24 @@ describe.runIf(runBrowserTests)('the chat page', () => {
     await page.getByRole('tab', { name: '#bottle' }).click();
     expect(await inView('Message to #bottle')).toBe(true);
     await screenshot(page, 'chat-1280x720');
+
+    // Offline on a phone: the status, Retry now and the message box all stay in view.
+    await page.setViewportSize(phone);
+    await server.close();
+    await status(page).filter({ hasText: 'Reconnecting in' }).waitFor();
+    await say(page, '#bottle', 'written on the train');
+    await log(page, '#bottle').getByText('not sent yet').waitFor();
+    expect(await inView('Retry now', 'button')).toBe(true);
+    expect(await inView('Message to #bottle')).toBe(true);
+    expect(await inView('#bottle', 'tab')).toBe(true);
+    // Scrolled into the log's visible part, not only somewhere on the page.
+    const [line, logBox] = await Promise.all([
+      log(page, '#bottle').getByText('written on the train').boundingBox(),
+      log(page, '#bottle').boundingBox(),
+    ]);
+    expect(line!.y).toBeGreaterThanOrEqual(logBox!.y);
+    expect(line!.y + line!.height).toBeLessThanOrEqual(logBox!.y + logBox!.height);
+    await screenshot(page, 'chat-390x844-offline');
     expect(trouble).toEqual([]);
   });
 

@@ -120,7 +120,8 @@ function time(): string {
 function addLine(tabName: string, kind: string, ...parts: (Node | string)[]): HTMLLIElement | undefined {
   const tab = state.tabs.get(tabName);
   if (!tab) return undefined;
-  const stick = tab.log.scrollTop + tab.log.clientHeight >= tab.log.scrollHeight - 4;
+  // Follow the conversation unless the reader scrolled back; one's own lines are always brought into view.
+  const stick = kind.includes('own') || tab.log.scrollTop + tab.log.clientHeight >= tab.log.scrollHeight - 4;
   const line = h('li', { class: `line ${kind}` }, h('time', {}, time()), ' ', ...parts);
   tab.log.append(line);
   if (stick) tab.log.scrollTop = tab.log.scrollHeight;
@@ -671,6 +672,9 @@ ui.messageForm.addEventListener('submit', (event) => {
 });
 
 ui.retry.addEventListener('click', () => reconnector.retryNow());
+
+// A phone turned sideways and back (or a resized window) must not leave the open tab scrolled out of its row.
+window.addEventListener('resize', () => state.tabs.get(state.active)?.button.scrollIntoView({ block: 'nearest', inline: 'nearest' }));
 
 ui.startOver.addEventListener('click', () => {
   resetToLogin('Not connected.');
