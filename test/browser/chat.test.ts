@@ -64,6 +64,12 @@ describe.runIf(runBrowserTests)('the chat page', () => {
     await page.getByLabel(`Message to ${channel}`).press('Enter');
   }
 
+  /** Skips the rest of the page's countdown, if it is still counting: it may already have reconnected by itself. */
+  async function hurryReconnect(page: Page): Promise<void> {
+    const retry = page.getByRole('button', { name: 'Retry now' });
+    if (await retry.isVisible()) await retry.click({ timeout: 2_000 }).catch(() => undefined);
+  }
+
   const members = (page: Page, channel: string) => page.getByRole('list', { name: `Members of ${channel}` });
   const log = (page: Page, channel: string) => page.getByRole('log', { name: `${channel} messages` });
   const status = (page: Page) => page.getByRole('status');
@@ -208,14 +214,25 @@ describe.runIf(runBrowserTests)('the chat page', () => {
     await screenshot(page, 'chat-reconnected');
   }, 40_000);
 
-  it('keeps what is typed while the server is down, visibly waiting, and sends it in order once back', async () => {
-    const first = await serve();
-    const { page } = await open(first);
+  it('keeps what is typed while the server cannot be reached, visibly waiting, and sends it in order once back', async () => {
+    // Room for two: once the page's connection is cut, hank and a blocker fill the server, so the
+    // page's retries are turned away (HTTP 503) for as long as the test needs, and hank is
+    // already in both channels when the page gets back in.
+    const server = await serve(0, { limits: { maxConnections: 2 } });
+    const { page } = await open(server);
     await logIn(page, 'gina');
     await joinChannel(page, '#django');
     await joinChannel(page, '#flask');
 
-    await first.close();
+    for (const ws of server.transport.sockets) ws.terminate();
+    await expect.poll(() => server.transport.admitted.total).toBe(0);
+    const hank = await TestClient.login(server.url, 'hank');
+    const blocker = await TestClient.login(server.url, 'blocker');
+    clients.push(hank, blocker);
+    hank.send({ type: 4, channel: '#flask' });
+    hank.send({ type: 4, channel: '#django' });
+    await hank.until((frame) => frame.type === 4 && frame.channel === '#django');
+
     await status(page).filter({ hasText: 'Connection lost' }).waitFor();
     await say(page, '#flask', 'first, while down');
     await say(page, '#flask', 'second, while down');
@@ -232,44 +249,41 @@ describe.runIf(runBrowserTests)('the chat page', () => {
     expect(await shownAlerts(page)).toEqual([]);
     await screenshot(page, 'chat-offline-pending');
 
-    const second = await serve(first.port);
-    const hank = await TestClient.login(second.url, 'hank');
-    clients.push(hank);
-    hank.send({ type: 4, channel: '#flask' });
-    hank.send({ type: 4, channel: '#django' });
-    await hank.next();
-    await hank.next();
-    await page.getByRole('button', { name: 'Retry now' }).click();
-
+    await blocker.close();
+    await hurryReconnect(page);
     const seen: string[] = [];
     while (seen.length < 3) {
-      const frame = await hank.until((f) => f.type === 0, 10_000);
+      const frame = await hank.until((f) => f.type === 0, 20_000);
       seen.push(`${frame.dest} ${frame.message}`);
     }
     expect(seen.filter((line) => line.startsWith('#flask'))).toEqual(['#flask first, while down', '#flask second, while down']);
     expect(seen).toContain('#django to django, while down');
     await waiting.first().waitFor({ state: 'detached' });
     expect(await log(page, '#flask').locator('.message.own .text').allTextContents()).toEqual(['first, while down', 'second, while down']);
-    await status(page).filter({ hasText: 'Reconnected as gina' }).waitFor();
+    await status(page).filter({ hasText: 'Reconnected as gina; rejoined #django, #flask.' }).waitFor();
     expect(await page.getByText('Connection lost').count()).toBe(0);
     expect(await shownAlerts(page)).toEqual([]);
-  });
+  }, 60_000);
 
   it('stops retrying when its nick was taken while it reconnected, says so, and goes on under another nick', async () => {
-    const first = await serve();
-    const { page } = await open(first);
+    // Room for two: the thief and a blocker keep the page out (HTTP 503) while it has something typed.
+    const second = await serve(0, { limits: { maxConnections: 2 } });
+    const { page } = await open(second);
     await logIn(page, 'ivy');
     await joinChannel(page, '#django');
-    await first.close();
+    // The page's connection drops; someone takes the nick before it is back.
+    for (const ws of second.transport.sockets) ws.terminate();
+    await expect.poll(() => second.transport.admitted.total).toBe(0);
+    const thief = await TestClient.login(second.url, 'IVY');
+    const blocker = await TestClient.login(second.url, 'blocker');
+    clients.push(thief, blocker);
     await status(page).filter({ hasText: 'Connection lost' }).waitFor();
     await say(page, '#django', 'typed before the nick was taken');
+    await log(page, '#django').getByText('not sent yet').waitFor();
+    await blocker.close();
+    await hurryReconnect(page);
 
-    const second = await serve(first.port);
-    const thief = await TestClient.login(second.url, 'IVY');
-    clients.push(thief);
-    await page.getByRole('button', { name: 'Retry now' }).click();
-
-    await page.getByRole('alert').filter({ hasText: 'While this page was reconnecting, someone else logged in as “ivy”. Pick another nick to go on.' }).waitFor();
+    await page.getByRole('alert').filter({ hasText: 'While this page was reconnecting, someone else logged in as “ivy”. Pick another nick to go on.' }).waitFor({ timeout: 20_000 });
     await status(page).filter({ hasText: 'Not logged in.' }).waitFor();
     expect(await page.getByLabel('Nick').inputValue()).toBe('ivy');
     expect(await page.getByText('Logged in as ivy', { exact: true }).isVisible()).toBe(false);
@@ -283,13 +297,13 @@ describe.runIf(runBrowserTests)('the chat page', () => {
 
     // Another nick: back in the same channels, and what waited is sent.
     thief.send({ type: 4, channel: '#django' });
-    await thief.next();
+    await thief.until((frame) => frame.type === 4);
     await page.getByLabel('Nick').fill('ivy2');
     await page.getByLabel('Nick').press('Enter');
     await status(page).filter({ hasText: 'Reconnected as ivy2; rejoined #django.' }).waitFor();
     const message = await thief.until((frame) => frame.type === 0);
     expect(message).toMatchObject({ dest: '#django', user: 'ivy2', message: 'typed before the nick was taken' });
-  });
+  }, 60_000);
 
   it('on auth_required or a takeover (4001) stops retrying and goes back to the login form saying why', async () => {
     const fake = await startFakeServer();
