@@ -360,15 +360,15 @@ function showRefusal(refusal: Refusal): void {
   ui.loginView.hidden = false;
   // What was kept can also be let go of, which is what logging out would have done.
   ui.startOver.hidden = !state.inChat;
-  // The login form stays as it is for 'password' until there is a password field to offer.
-  void next;
   ui.nick.value = state.nick;
   setFieldError(ui.nick, ui.loginError, message);
   setStatus('Not logged in.');
   renderConnection();
   document.body.classList.remove('offline');
+  // The next step: another nick is typed over the selected one. For 'password' the nick stays as
+  // it is; the password field, once the login form has one, is where the focus goes.
   ui.nick.focus();
-  ui.nick.select();
+  if (next === 'another-nick') ui.nick.select();
 }
 
 function resetToLogin(status: string): void {
