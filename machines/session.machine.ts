@@ -407,9 +407,16 @@ export const sessionMachine = setup({
           { guard: 'isOwner', target: 'active.owner' },
           { target: 'active.guest' },
         ],
+        // The refusal's code doubles as the close reason, which the transport logs.
         'session.refused': {
           target: 'rejected',
-          actions: ['answerRefusal', { type: 'closeSocket', params: { code: CloseCode.policyViolation, reason: 'login refused' } }],
+          actions: [
+            'answerRefusal',
+            {
+              type: 'closeSocket',
+              params: ({ event }) => ({ code: CloseCode.policyViolation, reason: event.type === 'session.refused' ? event.code : 'login refused' }),
+            },
+          ],
         },
         // Another login of the same owner came after this one, while it waited for the nick.
         'session.takenOver': {

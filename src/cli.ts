@@ -4,6 +4,7 @@
  * shuts it down cleanly on SIGINT or SIGTERM.
  */
 import { ConfigError, loadConfig, usage } from './config.js';
+import { explainListenError } from './listen-error.js';
 import { createLogger } from './log.js';
 import { RelayPortInUseError } from './inspection/stately.js';
 import { startChatServer } from './server.js';
@@ -57,8 +58,9 @@ async function main(): Promise<void> {
       process.stderr.write(`${error.message}\n`);
       process.exit(1);
     }
-    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-    process.stderr.write(`Port ${config.port} on ${config.host} is already in use. Stop the other server or pass --port.\n`);
+    const explanation = explainListenError(error, config.host, config.port);
+    if (explanation === undefined) throw error;
+    process.stderr.write(`${explanation}\n`);
     process.exit(1);
   }
   logger.info({ url: server.url }, `listening on ${server.url}`);
@@ -69,7 +71,11 @@ async function main(): Promise<void> {
   const shutDown = (signal: string) => {
     logger.info({ signal }, 'shutting down');
     server.close().then(
-      () => process.exit(0),
+      () => {
+        // The last line: whoever watches the log knows the process is done, not hung.
+        logger.info({ signal }, 'stopped');
+        process.exit(0);
+      },
       (error) => {
         logger.fatal({ err: error }, 'shutdown failed');
         process.exit(1);

@@ -3,6 +3,7 @@
  * environment over embedded defaults. Every setting is validated up front,
  * and a bad one is refused with a message that names it and says what to give.
  */
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { DEFAULT_LIMITS, type ServerLimits } from '../machines/limits.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
@@ -95,9 +96,48 @@ Environment:
 function parseWholeNumber(value: string, source: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const number = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < min || number > max) {
-    throw new ConfigError(`${source} must be a whole number from ${min} to ${max}, not "${value}".`);
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new ConfigError(`${source} must be a whole number ${range}, not "${value}".`);
   }
   return number;
+}
+
+/** Host names as DNS spells them (labels of letters, digits and inner hyphens), or IP addresses. */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+function parseHost(value: string, source: string): string {
+  if (value.trim() === '') throw new ConfigError(`${source} must not be empty: give an address such as 127.0.0.1 or 0.0.0.0.`);
+  if (isIP(value) === 0 && !HOST_NAME.test(value)) {
+    throw new ConfigError(
+      `${source} must be an IP address or a host name, such as 127.0.0.1, 0.0.0.0, ::1 or localhost, not "${value}".`,
+    );
+  }
+  return value;
+}
+
+/**
+ * `--max-payload -5` would make parseArgs take `-5` for an option of its own
+ * and answer with a paragraph; as `--max-payload=-5` it reaches the number
+ * check, whose one line says what to give instead.
+ */
+function attachNegativeValues(argv: string[], valueFlags: ReadonlySet<string>): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (valueFlags.has(arg) && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
+}
+
+/** parseArgs' first sentence, without its full stop, since ours follows. */
+function firstSentence(message: string): string {
+  return (message.split('\n')[0] ?? message).replace(/\.+$/, '');
 }
 
 function parseInspect(value: string): InspectMode {
@@ -139,32 +179,38 @@ function parseOrigins(value: string): string[] {
 
 /** Resolves the configuration; throws {@link ConfigError} naming the first bad setting. */
 export function loadConfig(argv: string[], env: Record<string, string | undefined>): Config & { help: boolean } {
+  const options = {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'allowed-origins': { type: 'string' },
+    inspect: { type: 'string' },
+    'inspect-bodies': { type: 'boolean' },
+    store: { type: 'string' },
+    'data-dir': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+    ...Object.fromEntries(Object.keys(LIMIT_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
+  } as const;
+  const valueFlags = new Set(
+    Object.entries(options)
+      .filter(([, option]) => option.type === 'string')
+      .map(([name]) => `--${name}`),
+  );
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       // A bare --inspect means the built-in inspector; parseArgs needs the value spelled out.
-      args: argv.map((arg) => (arg === '--inspect' ? '--inspect=local' : arg)),
+      args: attachNegativeValues(argv, valueFlags).map((arg) => (arg === '--inspect' ? '--inspect=local' : arg)),
       strict: true,
       allowPositionals: false,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        'allowed-origins': { type: 'string' },
-        inspect: { type: 'string' },
-        'inspect-bodies': { type: 'boolean' },
-        store: { type: 'string' },
-        'data-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        ...Object.fromEntries(Object.keys(LIMIT_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
-      },
+      options,
     }));
   } catch (error) {
-    throw new ConfigError(`${(error as Error).message}. Run with --help to see the options.`);
+    throw new ConfigError(`${firstSentence((error as Error).message)}. Run with --help to see the options.`);
   }
 
   const port = (values.port as string | undefined) ?? env.PORT;
-  const host = (values.host as string | undefined) ?? env.HOST;
-  if (host !== undefined && host.trim() === '') throw new ConfigError('--host (or HOST) must not be empty.');
+  const hostValue = (values.host as string | undefined) ?? env.HOST;
+  const host = hostValue === undefined ? undefined : parseHost(hostValue, values.host !== undefined ? '--host' : 'HOST');
 
   const limits: ServerLimits = { ...DEFAULT_LIMITS };
   for (const [flag, { key, min }] of Object.entries(LIMIT_FLAGS)) {

@@ -35,6 +35,7 @@ export const CONTENT_SECURITY_POLICY = [
 const HTML = 'text/html; charset=utf-8';
 const CSS = 'text/css; charset=utf-8';
 const JS = 'text/javascript; charset=utf-8';
+const SVG = 'image/svg+xml';
 
 /** The project root, found from this file whether it runs compiled (dist/src) or from source (src). */
 const root = findRoot(dirname(fileURLToPath(import.meta.url)));
@@ -46,10 +47,16 @@ function findRoot(start: string): string {
   }
 }
 
+/** The chat page's script modules, each imported by chat.js as `./NAME.js`. */
+const CHAT_MODULES = ['chat', 'names', 'outgoing', 'reconnect', 'refusals', 'words'];
+
 const chatPages: Record<string, Page> = {
   '/': { file: join(root, 'web/chat/index.html'), contentType: HTML },
   '/chat.css': { file: join(root, 'web/chat/chat.css'), contentType: CSS },
-  '/chat.js': { file: join(root, 'dist/web/chat/chat.js'), contentType: JS },
+  '/favicon.svg': { file: join(root, 'web/chat/favicon.svg'), contentType: SVG },
+  ...Object.fromEntries(
+    CHAT_MODULES.map((name) => [`/${name}.js`, { file: join(root, `dist/web/chat/${name}.js`), contentType: JS }]),
+  ),
   // Shared by both pages, which import it as `../dom.js`.
   '/dom.js': { file: join(root, 'dist/web/dom.js'), contentType: JS },
 };

@@ -155,3 +155,22 @@ export function parseClientFrame(text: string): ClientCommand {
   const code = (issues[0] as { params?: { code?: ErrorCode } }).params?.code ?? 'bad_request';
   return invalid(code, id);
 }
+
+/**
+ * The request id a text frame carries, without validating the rest: for
+ * answering a frame refused before it was parsed (`rate_limited`), so the
+ * client learns which request was not acted upon. Parsing only refused frames
+ * costs little: a session that keeps flooding is closed after
+ * `--flood-refusals` of them.
+ */
+export function requestIdOf(text: string): RequestId | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const parsed = requestId.safeParse((value as { id?: unknown }).id);
+  return parsed.success ? parsed.data : undefined;
+}

@@ -11,6 +11,7 @@ import { serverMachine } from '../machines/server.machine.js';
 import { CloseCode } from '../machines/socket.js';
 import { Accounts, type AccountsOptions } from './accounts/accounts.js';
 import { withEffects } from './effects.js';
+import { checkHealth, httpStatusOf } from './health.js';
 import { InspectorHub } from './inspection/hub.js';
 import { connectStately, type StatelyConnection } from './inspection/stately.js';
 import type { Logger } from './log.js';
@@ -122,6 +123,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       }
       return;
     }
+    if (!hub && isInspectorPath(path)) return refuseUpgrade(socket, 404, 'Not Found', INSPECTOR_OFF);
     transport.handleUpgrade(request, socket, head);
   });
   http.on('clientError', (_error, socket) => socket.destroy());
@@ -204,6 +206,9 @@ function startPruner(store: Store, limits: ServerLimits, intervalMs: number, log
   return timer;
 }
 
+const INSPECTOR_OFF =
+  'The inspector is off. Start the server with --inspect (npm start -- --inspect) to serve it here.';
+
 const INSPECTOR_LOOPBACK_ONLY =
   'The inspector shows every session, so it answers only clients on this machine (loopback) and pages of this server.';
 
@@ -226,14 +231,21 @@ function handleRequest(
     void servePage(page, response, method === 'HEAD');
     return;
   }
-  if (method === 'GET' && path === '/healthz') {
-    const { context, value } = actor.getSnapshot();
-    const body = JSON.stringify({
-      status: value === 'serving' ? 'ok' : 'draining',
-      sessions: context.sessions.size,
-      channels: context.channels.size,
-    });
-    response.writeHead(200, { 'content-type': 'application/json' }).end(body);
+  if ((method === 'GET' || method === 'HEAD') && path === '/healthz') {
+    const health = checkHealth(actor.getSnapshot());
+    const body = JSON.stringify(health);
+    response
+      .writeHead(httpStatusOf(health), {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        // A probe must see the status of now, never a cached one.
+        'cache-control': 'no-store',
+      })
+      .end(method === 'HEAD' ? undefined : body);
+    return;
+  }
+  if (!inspector && isInspectorPath(path)) {
+    response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`${INSPECTOR_OFF}\n`);
     return;
   }
   response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');

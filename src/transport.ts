@@ -10,16 +10,18 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Actor, AnyActorRef } from 'xstate';
-import { encode, errorFrame } from '../machines/frames.js';
+import { encode, errorFrame, ErrorCodes, type ErrorCode } from '../machines/frames.js';
 import type { ServerLimits } from '../machines/limits.js';
 import { isValidNick } from '../machines/names.js';
 import { sessionActorId, type serverMachine } from '../machines/server.machine.js';
+import type { SessionContext } from '../machines/session.machine.js';
 import { CloseCode } from '../machines/socket.js';
 import { WsConnection, type ConnectionOwner } from './connection.js';
 import { RefusalWindow, TokenBucket } from './flood.js';
+import { logFrameForDebug } from './frame-log.js';
 import type { Logger } from './log.js';
 import { isOriginAllowed } from './origin.js';
-import { parseClientFrame } from './protocol.js';
+import { parseClientFrame, requestIdOf } from './protocol.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 
 const LOGIN_PATH = /^\/chat\/login\/([^/]*)$/;
@@ -73,6 +75,14 @@ class Peer extends WsConnection<Transport> {
   }
 }
 
+/** At `LOG_LEVEL=debug` only, so a busy server at info pays nothing: logs joins, leaves and refusals. */
+class DebugPeer extends Peer {
+  override send(data: string): void {
+    logFrameForDebug(this.owner.logger, this, data);
+    super.send(data);
+  }
+}
+
 /*
  * The listeners below are shared by every socket (`this` is the emitter), so
  * an idle connection costs no closures: ten thousand sessions would otherwise
@@ -97,6 +107,8 @@ function reportClosed(this: PeerSocket, code: number): void {
 export class Transport implements ConnectionOwner {
   readonly wss: WebSocketServer;
   readonly maxBufferedBytes: number;
+  /** Decided once: whether peers log their joins, leaves and refusals (see DebugPeer). */
+  private readonly debug: boolean;
   private readonly connectionsByAddress = new Map<string, number>();
   private connections = 0;
   private nextId = 0;
@@ -113,6 +125,7 @@ export class Transport implements ConnectionOwner {
       clientTracking: true,
     });
     this.maxBufferedBytes = options.limits.maxBufferedBytes;
+    this.debug = options.logger.isLevelEnabled('debug');
     const transport = this;
     this.onAdmittedClose = function (this: AdmittedSocket) {
       transport.release(this[ADMITTED]!);
@@ -173,13 +186,13 @@ export class Transport implements ConnectionOwner {
     ws.on('error', this.logSocketError);
 
     if (nick === undefined || !isValidNick(nick)) {
-      logger.warn({ address, nick }, 'connection rejected: invalid nick');
+      logger.warn({ address, nick, errorCode: 'invalid_nick' }, 'login refused');
       ws.send(encode(errorFrame('invalid_nick')));
-      ws.close(CloseCode.policyViolation, 'invalid nick');
+      ws.close(CloseCode.policyViolation, 'invalid_nick');
       return;
     }
 
-    const peer = new Peer(ws, this, String(++this.nextId), nick, address);
+    const peer = new (this.debug ? DebugPeer : Peer)(ws, this, String(++this.nextId), nick, address);
     ws[PEER] = peer;
     ws.on('pong', markAlive);
     logger.info(peer.who, 'connection opened');
@@ -203,7 +216,8 @@ export class Transport implements ConnectionOwner {
       const now = performance.now();
       peer.bucket ??= new TokenBucket(limits.rateLimit, limits.rateBurst, now);
       if (!peer.bucket.take(now)) {
-        session.send({ type: 'client.invalid', code: 'rate_limited' });
+        const id = isBinary ? undefined : requestIdOf(data.toString());
+        session.send({ type: 'client.invalid', code: 'rate_limited', ...(id === undefined ? {} : { id }) });
         peer.refusals ??= new RefusalWindow(limits.floodRefusals);
         if (peer.refusals.refuse(now)) {
           logger.warn(peer.who, 'flooding client disconnected');
@@ -222,7 +236,13 @@ export class Transport implements ConnectionOwner {
   /** @internal The socket finished closing, however that started. */
   closed(peer: Peer, code: number): void {
     this.options.logger.info({ ...peer.who, code }, 'connection closed');
-    if (peer.running) peer.session!.send({ type: 'socket.closed', code });
+    if (!peer.running) return;
+    if (this.debug) {
+      // A dropped member is not sent its own leave frames, so its leaves are logged here.
+      const channels = (peer.session!.getSnapshot().context as SessionContext).channels;
+      for (const channel of channels.keys()) this.options.logger.debug({ ...peer.who, channel }, 'left channel on disconnect');
+    }
+    peer.session!.send({ type: 'socket.closed', code });
   }
 
   /** Deferred: the overflow is noticed inside a broadcast, which should finish before the session reacts. */
@@ -235,7 +255,12 @@ export class Transport implements ConnectionOwner {
 
   onClose(connection: WsConnection, code: number, reason: string): void {
     const peer = connection as Peer;
-    if (code === CloseCode.policyViolation) this.options.logger.warn({ ...peer.who, reason }, 'connection rejected');
+    if (code === CloseCode.policyViolation && isErrorCode(reason)) {
+      // A session closes a refused login with the refusal's code as the reason (nick_taken, ...).
+      this.options.logger.warn({ ...peer.who, errorCode: reason }, 'login refused');
+    } else if (code === CloseCode.policyViolation) {
+      this.options.logger.warn({ ...peer.who, reason }, 'connection rejected');
+    }
     if (code === CloseCode.slowConsumer) this.options.logger.warn(peer.who, 'slow consumer disconnected');
   }
 
@@ -252,6 +277,10 @@ export class Transport implements ConnectionOwner {
       peer.alive = false;
       ws.ping();
     }
+  }
+
+  get logger(): Logger {
+    return this.options.logger;
   }
 
   /** Stops taking new connections and pinging. */
@@ -277,4 +306,8 @@ function decodeNick(segment: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+function isErrorCode(text: string): text is ErrorCode {
+  return (ErrorCodes as readonly string[]).includes(text);
 }

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,11 +14,34 @@ import { expectAuthRequired, PASSWORD, register, signIn } from './support/auth.j
 import { TestClient } from './support/client.js';
 
 const CLI = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const children: ChildProcess[] = [];
+/** Process groups started by tests: killed whole, so a server left behind by its npm parent dies too. */
+const groups: number[] = [];
 
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const group of groups.splice(0)) {
+    try {
+      process.kill(-group, 'SIGKILL');
+    } catch {
+      // Already gone, as it should be.
+    }
+  }
 });
+
+/** Resolves with the first log line's URL, skipping what is not a JSON line (npm's own banner). */
+function urlFrom(child: ChildProcess): Promise<string> {
+  let buffered = '';
+  return new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const match = /"url":"(http:[^"]+)"/.exec(buffered);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening`)));
+  });
+}
 
 interface Started {
   child: ChildProcess;
@@ -139,9 +163,58 @@ describe('the command line', () => {
     await once(child, 'exit');
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'connection opened', nick: 'alice' }));
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'connection closed', nick: 'alice', code: 1000 }));
-    expect(lines).toContainEqual(expect.objectContaining({ level: 40, msg: 'connection rejected', nick: 'ALICE' }));
+    expect(lines).toContainEqual(expect.objectContaining({ level: 40, msg: 'login refused', nick: 'ALICE', errorCode: 'nick_taken' }));
     expect(JSON.stringify(lines)).not.toContain('a secret body');
     expect(JSON.stringify(lines)).not.toContain('a secret password');
+    // info is the default: the debug lines below stay out.
+    expect(lines.some((line) => line.level === 20)).toBe(false);
+  });
+
+  it('names the code of a refused login: nick_taken, invalid_nick', async () => {
+    const { url, lines } = await run(['--port', '0']);
+    const alice = await TestClient.login(url, 'alice');
+    await (await TestClient.connect(url, 'Alice')).closed;
+    await (await TestClient.connect(url, 'no spaces')).closed;
+    await alice.expectQuiet();
+    expect(lines).toContainEqual(expect.objectContaining({ level: 40, msg: 'login refused', nick: 'Alice', errorCode: 'nick_taken' }));
+    expect(lines).toContainEqual(expect.objectContaining({ level: 40, msg: 'login refused', nick: 'no spaces', errorCode: 'invalid_nick' }));
+  });
+
+  it('at LOG_LEVEL=debug logs joins, leaves and refused frames by code, never bodies, and a last line once stopped', async () => {
+    const { child, url, lines } = await run(['--port', '0'], { LOG_LEVEL: 'debug' });
+    const alice = await TestClient.login(url, 'alice');
+    const bob = await TestClient.login(url, 'bob');
+    await alice.next();
+    alice.send({ type: 4, channel: 'Django' });
+    await alice.expect({ type: 4, channel: '#django', user: 'alice' });
+    bob.send({ type: 4, channel: '#django' });
+    // History on join is on, as shipped: Bob hears Alice's join again, as history, which is no new join to log.
+    await bob.expect({ type: 4, channel: '#django', user: 'alice', history: true });
+    await bob.expect({ type: 4, channel: '#django', user: 'bob' });
+    await alice.expect({ type: 4, channel: '#django', user: 'bob' });
+    alice.send({ type: 0, dest: '#django', message: 'a secret body' });
+    await alice.next();
+    alice.send({ type: 0, dest: '#flask', message: 'another secret', id: 7 });
+    await alice.expectError('not_member', 7);
+    alice.send({ type: 5, channel: '#django' });
+    await alice.expect({ type: 5, channel: '#django', user: 'alice' });
+    await bob.terminate();
+    await alice.until((frame) => frame.type === 3);
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+
+    const debug = lines.filter((line) => line.level === 20);
+    expect(debug).toContainEqual(expect.objectContaining({ msg: 'joined channel', nick: 'alice', channel: '#django' }));
+    expect(debug).toContainEqual(expect.objectContaining({ msg: 'joined channel', nick: 'bob', channel: '#django' }));
+    expect(debug).toContainEqual(expect.objectContaining({ msg: 'frame refused', nick: 'alice', errorCode: 'not_member', requestId: 7 }));
+    expect(debug).toContainEqual(expect.objectContaining({ msg: 'left channel', nick: 'alice', channel: '#django' }));
+    expect(debug).toContainEqual(expect.objectContaining({ msg: 'left channel on disconnect', nick: 'bob', channel: '#django' }));
+    // One line per join, though every member is sent the join frame.
+    expect(debug.filter((line) => line.msg === 'joined channel' && line.nick === 'bob')).toHaveLength(1);
+    const text = JSON.stringify(lines);
+    expect(text).not.toContain('secret');
+    expect(text).not.toContain('not a member');
+    expect(lines.at(-1)).toMatchObject({ level: 30, msg: 'stopped', signal: 'SIGTERM' });
   });
 
   it.each([
@@ -152,13 +225,34 @@ describe('the command line', () => {
     [['--inspect-bodies'], '--inspect-bodies only makes sense with --inspect'],
     [['--store', 'redis'], '--store must be sqlite or memory, not "redis".'],
     [['--store', 'memory', '--data-dir', '/tmp/x'], '--data-dir only makes sense with the sqlite store'],
-    [['--auth-timeout-ms', '5'], '--auth-timeout-ms must be a whole number from 10'],
-  ])('refuses %j with a message naming the problem and exit code 2', async (args, message) => {
+    [['--auth-timeout-ms', '5'], '--auth-timeout-ms must be a whole number'],
+    [['--max-payload', '-5'], '--max-payload must be a whole number of at least 1, not "-5".'],
+    [['--rate-limit', '-1'], '--rate-limit must be a whole number of at least 0, not "-1".'],
+    [['--port'], "Option '--port <value>' argument missing. Run with --help to see the options."],
+    [['--host', 'http://example.com'], '--host must be an IP address or a host name'],
+    [['--host', ''], '--host must not be empty'],
+  ])('refuses %j with one line naming the problem and exit code 2', async (args, message) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     const { code, stderr } = await exitOf(child);
     expect(code).toBe(2);
     expect(stderr).toContain(message);
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(stderr).not.toContain('..');
+  });
+
+  it.each([
+    ['nosuch.invalid', 'Cannot listen on "nosuch.invalid": no such host name.'],
+    // TEST-NET-1 (RFC 5737): reserved for documentation, so never an address of this machine.
+    ['192.0.2.1', 'Cannot listen on 192.0.2.1: it is not an address of this machine.'],
+  ])('explains a --host it cannot listen on (%s) in one line, without a stack trace', async (host, message) => {
+    const child = spawn(process.execPath, [CLI, '--host', host, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DATA_DIR: freshDataDir() } });
+    children.push(child);
+    const { code, stderr } = await exitOf(child);
+    expect(code).toBe(1);
+    expect(stderr).toContain(message);
+    expect(stderr).toContain('Pass --host with an address of this machine');
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 
   it('with --inspect, logs where the inspector is and serves it', async () => {
@@ -176,7 +270,24 @@ describe('the command line', () => {
   it('without --inspect, has no inspector page', async () => {
     const { url, lines } = await run(['--port', '0']);
     expect(lines.some((line) => 'inspector' in line)).toBe(false);
-    expect((await fetch(`${url}/inspector`)).status).toBe(404);
+    const page = await fetch(`${url}/inspector`);
+    expect(page.status).toBe(404);
+    expect(await page.text()).toContain('Start the server with --inspect');
+    // The inspector page's socket says the same to whoever opens it by hand.
+    const refusal = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+      const req = request(`${url}/inspector/socket`, {
+        headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version': '13' },
+      });
+      req.on('response', (response) => {
+        let body = '';
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(refusal.status).toBe(404);
+    expect(refusal.body).toContain('Start the server with --inspect');
   });
 
   it('refuses a bad LOG_LEVEL naming the allowed levels', async () => {
@@ -196,4 +307,23 @@ describe('the command line', () => {
     expect(code).toBe(1);
     expect(stderr).toContain(`Port ${port} on 127.0.0.1 is already in use`);
   });
+});
+
+describe('npm start', () => {
+  it('passes SIGTERM sent to npm on to the server, which closes its clients with 1001 and stops listening', async () => {
+    // Detached: npm leads its own process group, so cleanup reaches a server npm left behind.
+    const npm = spawn('npm', ['start', '--', '--port', '0'], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DATA_DIR: freshDataDir() } });
+    groups.push(npm.pid!);
+    const url = await urlFrom(npm);
+    const alice = await TestClient.login(url, 'alice');
+
+    npm.kill('SIGTERM');
+    const exited = once(npm, 'exit');
+    const stillRunning = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('the server kept running after npm got SIGTERM')), 15_000).unref(),
+    );
+    expect((await Promise.race([alice.closed, stillRunning])).code).toBe(1001);
+    await exited;
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  }, 60_000);
 });

@@ -90,14 +90,4 @@ describe('the HTTP side', () => {
       await expect(TestClient.connect(server.url, 'x', path)).rejects.toThrow('HTTP 404');
     },
   );
-
-  it('answers /healthz with the status and the numbers of sessions and channels', async () => {
-    const { server, login } = await start();
-    const alice = await login('alice');
-    alice.send({ type: 4, channel: 'x' });
-    await alice.next();
-    const response = await fetch(`${server.url}/healthz`);
-    expect(response.headers.get('content-type')).toBe('application/json');
-    expect(await response.json()).toEqual({ status: 'ok', sessions: 1, channels: 1 });
-  });
 });

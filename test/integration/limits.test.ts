@@ -145,14 +145,17 @@ describe('connection caps', () => {
 });
 
 describe('flood control', () => {
-  it('refuses frames over the rate with rate_limited and does not act on them', async () => {
+  it('refuses frames over the rate with rate_limited, with their request ids, and does not act on them', async () => {
     const harness = await start({ limits: { rateLimit: 1, rateBurst: 5 } });
     const calm = await bystander(harness);
     const client = await harness.login('eager');
     await calm.expect({ type: 2, user: 'eager' });
-    for (let i = 0; i < 8; i++) client.send({ type: 4, channel: `c${i}` });
+    for (let i = 0; i < 8; i++) client.send(i === 7 ? { type: 4, channel: `c${i}` } : { type: 4, channel: `c${i}`, id: i });
     for (let i = 0; i < 5; i++) await client.expect({ type: 4, channel: `#c${i}`, user: 'eager' });
-    for (let i = 5; i < 8; i++) await client.expectError('rate_limited');
+    // The id tells a client which request was not acted upon; a frame without one gets an error without one.
+    await client.expectError('rate_limited', 5);
+    await client.expectError('rate_limited', 6);
+    await client.expectError('rate_limited');
     await new Promise((resolve) => setTimeout(resolve, 1100));
     client.send({ type: 6, channel: 'c5' });
     await client.expect({ type: 6, channel: '#c5', users: [] });

@@ -60,7 +60,7 @@ describe('session machine', () => {
     const { session, frames, closes } = await harness('refuse');
     expect(session.getSnapshot().value).toBe('rejected');
     expect(frames).toEqual([expect.objectContaining({ type: -1, code: 'nick_taken' })]);
-    expect(closes).toEqual([{ type: 'socket.close', code: 1008, reason: 'login refused' }]);
+    expect(closes).toEqual([{ type: 'socket.close', code: 1008, reason: 'nick_taken' }]);
     session.send({ type: 'socket.closed', code: 1008 });
     expect(session.getSnapshot().status).toBe('done');
   });
