@@ -31,6 +31,8 @@ async function main(): Promise<void> {
       logger,
       limits: config.limits,
       allowedOrigins: config.allowedOrigins,
+      inspectHistory: config.inspectHistory,
+      ...(config.nodeName ? { nodeName: config.nodeName } : {}),
       ...(config.inspect ? { inspect: config.inspect, inspectBodies: config.inspectBodies } : {}),
     });
   } catch (error) {
@@ -42,7 +44,7 @@ async function main(): Promise<void> {
     process.stderr.write(`Port ${config.port} on ${config.host} is already in use. Stop the other server or pass --port.\n`);
     process.exit(1);
   }
-  logger.info({ url: server.url }, `listening on ${server.url}`);
+  logger.info({ url: server.url, ...(config.nodeName ? { node: config.nodeName } : {}) }, `listening on ${server.url}`);
   if (server.inspectorUrl) {
     logger.info({ inspector: server.inspectorUrl, bodies: config.inspectBodies }, `inspector at ${server.inspectorUrl}`);
   }

@@ -19,6 +19,10 @@ export interface Config {
   /** Off when undefined: the inspector shows every session's state. */
   inspect: InspectMode | undefined;
   inspectBodies: boolean;
+  /** Entries kept per actor for the inspector's time travel and traces. */
+  inspectHistory: number;
+  /** This server's name in a cluster, shown by the inspector and written into traces; null alone. */
+  nodeName: string | null;
 }
 
 export const defaults: Config = {
@@ -29,7 +33,12 @@ export const defaults: Config = {
   allowedOrigins: [],
   inspect: undefined,
   inspectBodies: false,
+  inspectHistory: 200,
+  nodeName: null,
 };
+
+/** The most entries one actor's history may keep: each holds a context summary, and sessions can be thousands. */
+export const MAX_INSPECT_HISTORY = 10_000;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -67,6 +76,8 @@ Options:
                               to loopback clients only; stately: feed the Stately inspector
                               through the @statelyai/inspect relay on http://localhost:8080
   --inspect-bodies            show chat message bodies in the inspector (redacted otherwise)
+  --inspect-history N         events kept per actor for time travel and traces (default ${defaults.inspectHistory})
+  --node-name NAME            this server's name in a cluster, shown by the inspector (default: none)
 ${Object.entries(LIMIT_FLAGS)
   .map(([flag, { key, help }]) => `  ${`--${flag} N`.padEnd(26)}  ${help} (default ${DEFAULT_LIMITS[key]})`)
   .join('\n')}
@@ -89,6 +100,13 @@ function parseInspect(value: string): InspectMode {
     throw new ConfigError(`--inspect must be --inspect, --inspect=local or --inspect=stately, not "--inspect=${value}".`);
   }
   return value as InspectMode;
+}
+
+function parseNodeName(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(value)) {
+    throw new ConfigError(`--node-name takes 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit, not "${value}".`);
+  }
+  return value;
 }
 
 function parseLogLevel(value: string): LogLevel {
@@ -129,6 +147,8 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
         'allowed-origins': { type: 'string' },
         inspect: { type: 'string' },
         'inspect-bodies': { type: 'boolean' },
+        'inspect-history': { type: 'string' },
+        'node-name': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         ...Object.fromEntries(Object.keys(LIMIT_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
       },
@@ -152,6 +172,13 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   if (inspectBodies && inspect === undefined) {
     throw new ConfigError('--inspect-bodies only makes sense with --inspect: add --inspect, or drop --inspect-bodies.');
   }
+  const inspectHistory =
+    typeof values['inspect-history'] === 'string'
+      ? parseWholeNumber(values['inspect-history'], '--inspect-history', 1, MAX_INSPECT_HISTORY)
+      : defaults.inspectHistory;
+  if (values['inspect-history'] !== undefined && inspect !== 'local') {
+    throw new ConfigError('--inspect-history sizes the built-in inspector\'s history: add --inspect, or drop --inspect-history.');
+  }
   return {
     port: port === undefined ? defaults.port : parseWholeNumber(port, values.port !== undefined ? '--port' : 'PORT', 0, 65535),
     host: host ?? defaults.host,
@@ -160,6 +187,8 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     allowedOrigins: typeof values['allowed-origins'] === 'string' ? parseOrigins(values['allowed-origins']) : [],
     inspect,
     inspectBodies,
+    inspectHistory,
+    nodeName: typeof values['node-name'] === 'string' ? parseNodeName(values['node-name']) : null,
     help: values.help === true,
   };
 }
