@@ -45,7 +45,11 @@ export class ActorHistory {
     return list;
   }
 
+  /**
+   * Oldest first by when they were sent: an event received is stored once
+   * processed, after the events it caused to be sent, but it came first.
+   */
   toJSON(): { capacity: number; dropped: number; entries: HistoryEntry[] } {
-    return { capacity: this.capacity, dropped: this.dropped, entries: this.list() };
+    return { capacity: this.capacity, dropped: this.dropped, entries: this.list().sort((a, b) => a.seq - b.seq) };
   }
 }
