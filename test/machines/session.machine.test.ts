@@ -12,7 +12,7 @@ import type { Connection } from '../../machines/socket.js';
  * answers hello as told. A real outbox delivers the session's frames to a
  * connection that records them.
  */
-function harness(answer: 'accept' | 'refuse' = 'accept') {
+function harness(answer: 'accept' | 'refuse' | 'nothing' = 'accept') {
   const toServer: { type: string; [key: string]: unknown }[] = [];
   const frames: unknown[] = [];
   const closes: unknown[] = [];
@@ -31,7 +31,9 @@ function harness(answer: 'accept' | 'refuse' = 'accept') {
         'session.hello': {
           actions: [
             ({ event }) => toServer.push(event),
-            sendTo('session', answer === 'accept' ? { type: 'session.accepted' } : { type: 'session.refused', code: 'nick_taken' }),
+            ...(answer === 'nothing'
+              ? []
+              : [sendTo('session', answer === 'accept' ? { type: 'session.accepted' } : { type: 'session.refused', code: 'nick_taken' })]),
           ],
         },
         '*': { actions: ({ event }) => toServer.push(event) },
@@ -56,6 +58,18 @@ describe('session machine', () => {
     expect(closes).toEqual([{ type: 'socket.close', code: 1008, reason: 'login refused' }]);
     session.send({ type: 'socket.closed', code: 1008 });
     expect(session.getSnapshot().status).toBe('done');
+  });
+
+  it('ends without a word when its socket closes before the server has answered its hello', () => {
+    // Today the server answers within the same turn; an asynchronous login (accounts) makes this wait real.
+    const { session, frames, closes, toServer } = harness('nothing');
+    expect(session.getSnapshot().value).toBe('handshaking');
+    session.send({ type: 'socket.closed', code: 1006 });
+    expect(session.getSnapshot().status).toBe('done');
+    expect(frames).toEqual([]);
+    expect(closes).toEqual([]);
+    // It never logged in, so there is no logout to report.
+    expect(toServer.map((event) => event.type).filter((type) => !type.startsWith('xstate.'))).toEqual(['session.hello']);
   });
 
   it('answers membership errors itself, with the request id', () => {

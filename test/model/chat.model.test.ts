@@ -55,6 +55,8 @@ const executors: Record<ModelEvent['type'], (h: Harness) => Promise<void> | void
   IMPOSTOR: async (h) => {
     h.impostor = await TestClient.connect(h.server.url, 'ALICE');
   },
+  LOGIN_AGAIN: () => alice().send({ type: 2, user: 'alice' }),
+  REGISTER: () => alice().send({ type: 1, user: 'alice', password: 'hunter2' }),
   LOGOUT: () => alice().send({ type: 3 }),
   DROP: () => {
     alice().ws.terminate();

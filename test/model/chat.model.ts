@@ -37,6 +37,8 @@ export type ModelEvent =
   | { type: 'BAD_JSON' }
   | { type: 'UNKNOWN_TYPE' }
   | { type: 'IMPOSTOR' }
+  | { type: 'LOGIN_AGAIN' }
+  | { type: 'REGISTER' }
   | { type: 'LOGOUT' }
   | { type: 'DROP' };
 
@@ -73,6 +75,8 @@ export const chatModel = setup({
         BAD_JSON: { actions: expect({ alice: [error('bad_json')], bob: [] }) },
         UNKNOWN_TYPE: { actions: expect({ alice: [error('unknown_type')], bob: [] }) },
         IMPOSTOR: { actions: expect({ alice: [], bob: [], impostorRefused: true }) },
+        LOGIN_AGAIN: { actions: expect({ alice: [error('already_logged_in')], bob: [] }) },
+        REGISTER: { actions: expect({ alice: [error('not_supported')], bob: [] }) },
       },
       states: {
         outside: {
