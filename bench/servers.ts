@@ -45,6 +45,8 @@ export interface RunningServer {
 }
 
 export interface StartOptions {
+  /** More command-line flags for the server (`--inspect`, say). */
+  args?: string[];
   /** Write a V8 CPU profile into this directory when the server exits. */
   profileDir?: string;
   profileName?: string;
@@ -61,7 +63,7 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
     ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir, '--cpu-prof-name', options.profileName ?? `${kind}.cpuprofile`]
     : [];
   const gcHook = ['--expose-gc', '--import', GC_HOOK];
-  const child = spawn(process.execPath, [...gcHook, ...nodeArgs, SCRIPTS[kind], '--port', String(port), '--host', HOST, ...LIMITS_OFF[kind]], {
+  const child = spawn(process.execPath, [...gcHook, ...nodeArgs, SCRIPTS[kind], '--port', String(port), '--host', HOST, ...LIMITS_OFF[kind], ...(options.args ?? [])], {
     env: { ...process.env, LOG_LEVEL: 'silent' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

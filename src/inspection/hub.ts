@@ -284,8 +284,8 @@ export class InspectorHub {
       this.forgetEnded(now);
       return;
     }
-    const serialised = JSON.stringify(state);
-    if (serialised === tracked.last && transitions.length === 0) return;
+    // Only the state value is compared: contexts change with nearly every event, and pages get one snapshot per actor per flush anyway.
+    const serialised = JSON.stringify(state.value);
     const changed = serialised !== tracked.last;
     tracked.last = serialised;
     Object.assign(view, state, { label: labelOf(view.id, state.context), transitions, ...(changed ? { changedAt: now } : {}) });

@@ -22,7 +22,10 @@ export const REDACTED = '[redacted]';
 export const SECRET_FIELDS: ReadonlySet<string> = new Set(['password', 'old_password', 'token']);
 
 const MAX_STRING = 200;
+/** Nicks and channel names shown from a context. */
 const MAX_LIST = 50;
+/** Items kept of an array inside an event (a broadcast's recipients): the rest are counted, not copied, as this runs for every event. */
+const MAX_EVENT_LIST = 10;
 
 export interface ActorSummary {
   /** Unique for the life of the system, unlike `id`, which a later actor may reuse. */
@@ -169,7 +172,10 @@ function summariseValue(value: unknown, depth: number, bodies: boolean): unknown
   if (value instanceof Error) return `${value.name}: ${value.message}`;
   if (value instanceof Map || value instanceof Set) return `${value instanceof Map ? 'Map' : 'Set'}(${value.size})`;
   if (Array.isArray(value)) {
-    return depth > 2 ? `Array(${value.length})` : value.slice(0, MAX_LIST).map((item) => summariseValue(item, depth + 1, bodies));
+    if (depth > 2) return `Array(${value.length})`;
+    const items = value.slice(0, MAX_EVENT_LIST).map((item) => summariseValue(item, depth + 1, bodies));
+    if (value.length > MAX_EVENT_LIST) items.push(`… ${value.length - MAX_EVENT_LIST} more`);
+    return items;
   }
   if (typeof value === 'object') {
     if (depth > 2) return '{…}';
