@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { TestClient } from './support/client.js';
 
 const CLI = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
@@ -103,6 +104,9 @@ describe('the command line', () => {
     [['--colour'], "Unknown option '--colour'"],
     [['--inspect=sky'], '--inspect must be --inspect, --inspect=local or --inspect=stately, not "--inspect=sky".'],
     [['--inspect-bodies'], '--inspect-bodies only makes sense with --inspect'],
+    [['--inspect', '--inspect-history', '0'], '--inspect-history must be a whole number from 1 to 10000, not "0".'],
+    [['--inspect-history', '50'], "--inspect-history sizes the built-in inspector's history: add --inspect"],
+    [['--node-name', 'eu west'], '--node-name takes 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit, not "eu west".'],
   ])('refuses %j with a message naming the problem and exit code 2', async (args, message) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
@@ -121,6 +125,27 @@ describe('the command line', () => {
     const page = await fetch(`${url}/inspector`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<script type="module" src="/inspector/inspector.js">');
+  });
+
+  it('names its node in the log and in the inspector, and keeps the history size it is given', async () => {
+    const { url, lines } = await run(['--port', '0', '--inspect', '--inspect-history', '3', '--node-name', 'eu-1']);
+    expect(lines[0]).toMatchObject({ node: 'eu-1', url });
+    const alice = await TestClient.login(url, 'alice');
+    alice.send({ type: 6 });
+    await alice.next();
+    const history = (await (await fetch(`${url}/inspector/history/session:1`)).json()) as { capacity: number; entries: unknown[] };
+    expect(history).toMatchObject({ capacity: 3 });
+    expect(history.entries).toHaveLength(3);
+    const hello = await new Promise<{ node: string }>((resolve, reject) => {
+      const ws = new WebSocket(`${url.replace('http', 'ws')}/inspector/socket`);
+      ws.once('message', (data) => {
+        resolve(JSON.parse(data.toString()) as { node: string });
+        ws.close();
+      });
+      ws.once('error', reject);
+    });
+    expect(hello.node).toBe('eu-1');
+    await alice.terminate();
   });
 
   it('without --inspect, has no inspector page', async () => {
