@@ -61,6 +61,9 @@ export type InspectorMessage =
       events: EventSummary[];
       /** Events that fell out of the window before this page connected. */
       droppedEvents: number;
+      /** What the page tells people about dropped events: the window, and at most how many events a second it is sent. */
+      eventWindow: number;
+      eventsPerSecond: number;
     }
   | { kind: 'batch'; messages: InspectorMessage[] }
   | { kind: 'diagram'; diagram: Diagram }
@@ -200,6 +203,8 @@ export class InspectorHub {
       actors,
       events: [...this.events],
       droppedEvents: this.droppedEvents,
+      eventWindow: EVENT_WINDOW,
+      eventsPerSecond: (EVENTS_PER_FLUSH * 1000) / FLUSH_MS,
     };
   }
 

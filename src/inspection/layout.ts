@@ -60,6 +60,7 @@ export const LINE_HEIGHT = 16;
 const TITLE_HEIGHT = 26;
 const PAD = 10;
 const ENTRY = '__entry';
+export const LIVE_MARK = '▶ ';
 
 const textWidth = (text: string) => Math.ceil(text.length * CHAR_WIDTH);
 export const transitionText = (transition: Pick<TransitionInfo, 'label' | 'guard'>) =>
@@ -89,7 +90,8 @@ export async function layoutMachine(machine: AnyStateMachine): Promise<Diagram> 
     const state = byPath.get(path)!;
     const own = lines.get(path) ?? [];
     const title = path === '' ? `machine ${machine.id}` : state.key;
-    const width = Math.max(textWidth(title) + 8, ...own.map((line) => textWidth(line.text))) + 2 * PAD;
+    // Room for the `▶ ` the page puts before a line whose transition was just taken.
+    const width = Math.max(textWidth(title) + 8, ...own.map((line) => textWidth(`${LIVE_MARK}${line.text}`))) + 2 * PAD;
     const header = TITLE_HEIGHT + own.length * LINE_HEIGHT;
     if (state.states.length === 0) return { id: elkId(path), width, height: header + PAD };
     const children = state.states.map(build);

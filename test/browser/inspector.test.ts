@@ -104,6 +104,22 @@ describe.runIf(runBrowserTests)('the inspector page', () => {
     expect(await page.locator('body').textContent()).not.toContain('a private thought');
   });
 
+  it('says how many older events were dropped before the page could show them', async () => {
+    server = await startChatServer({ port: 0, host: '127.0.0.1', inspect: 'local', limits: { rateLimit: 0 } });
+    const ivy = await login('ivy');
+    // Each list request is at least two events (to the session, its answer to the outbox): more than the server's window of 500.
+    for (let index = 0; index < 400; index += 1) ivy.send({ type: 6, id: index });
+    await ivy.until((frame) => frame.type === 6 && frame.id === 399, 10_000);
+    page = await browser.newPage();
+    await page.goto(`${server.url}/inspector`);
+    const notice = page.getByRole('status').filter({ hasText: 'older events were dropped and are not shown here' });
+    await notice.waitFor();
+    const dropped = Number(/^([\d,]+) older events/.exec((await notice.textContent()) ?? '')?.[1]?.replace(/,/g, ''));
+    expect(dropped).toBeGreaterThanOrEqual(300);
+    await page.getByText('500 shown').waitFor();
+    await screenshot(page, 'inspector-dropped-desktop');
+  });
+
   it('finds a session by nick and a channel by name, and jumps between a session, its channels and their members', async () => {
     const page = await open();
     const ivy = await login('ivy');
@@ -132,6 +148,8 @@ describe.runIf(runBrowserTests)('the inspector page', () => {
     await context.getByRole('button', { name: '#django' }).click();
     await page.getByRole('heading', { name: 'channel:#django' }).waitFor();
     await screenshot(page, 'inspector-find-desktop');
+    await page.setViewportSize(PHONE);
+    await screenshot(page, 'inspector-find-phone');
   });
 
   it('travels back through a session’s history and returns to live', async () => {
@@ -192,6 +210,10 @@ describe.runIf(runBrowserTests)('the inspector page', () => {
     await messages.getByRole('listitem', { name: /^channel:#django → outbox: outbox\.deliver at/ }).first().waitFor();
     await page.getByRole('heading', { name: 'Sequence' }).scrollIntoViewIfNeeded();
     await screenshot(page, 'inspector-sequence-desktop');
+    await page.setViewportSize(PHONE);
+    await page.getByRole('heading', { name: 'Sequence' }).scrollIntoViewIfNeeded();
+    await screenshot(page, 'inspector-sequence-phone');
+    await page.setViewportSize(DESKTOP);
 
     await chips.getByRole('button', { name: 'Remove outbox from the sequence' }).click();
     await messages.getByRole('listitem', { name: /outbox\.deliver/ }).first().waitFor({ state: 'detached' });

@@ -72,6 +72,8 @@ const state = {
   /** Actor ids on the sequence diagram, in order. */
   sequence: [] as string[],
   bodies: false,
+  eventWindow: 0,
+  eventsPerSecond: 0,
 };
 
 // ---- drawing, at most once per frame -------------------------------------------
@@ -429,7 +431,9 @@ function renderEvents(): void {
   ui.dropped.textContent =
     state.dropped === 0
       ? ''
-      : `${state.dropped.toLocaleString('en')} older event${state.dropped === 1 ? ' was' : 's were'} dropped from this log (it keeps the latest ${MAX_EVENTS.toLocaleString('en')}, and the server sends at most a few hundred a tenth of a second); each actor's own history is under Time travel.`;
+      : `${state.dropped.toLocaleString('en')} older event${state.dropped === 1 ? ' was' : 's were'} dropped and ${state.dropped === 1 ? 'is' : 'are'} not shown here. ` +
+        `The server keeps the latest ${state.eventWindow} for pages that open late and, under heavy traffic, sends pages at most ${state.eventsPerSecond.toLocaleString('en')} a second; this page keeps ${MAX_EVENTS.toLocaleString('en')}. ` +
+        'Each actor’s own history is under Time travel.';
 }
 
 function renderFilterOptions(): void {
@@ -466,6 +470,8 @@ function handle(message: Message): void {
       state.dropped = message.droppedEvents;
       for (const event of message.events) addEvent(event);
       state.bodies = message.bodies;
+      state.eventWindow = message.eventWindow;
+      state.eventsPerSecond = message.eventsPerSecond;
       ui.bodies.textContent = message.bodies ? 'Message bodies shown (--inspect-bodies); secrets never.' : 'Message bodies and secrets redacted.';
       ui.node.textContent = message.node === null ? 'single node' : `node ${message.node}`;
       if (state.selected !== null && !state.actors.has(state.selected)) state.selected = null;

@@ -57,7 +57,7 @@ export interface Diagram {
 }
 
 export type Message =
-  | { kind: 'hello'; node: string | null; bodies: boolean; historySize: number; diagrams: Diagram[]; actors: ActorView[]; events: EventSummary[]; droppedEvents: number }
+  | { kind: 'hello'; node: string | null; bodies: boolean; historySize: number; diagrams: Diagram[]; actors: ActorView[]; events: EventSummary[]; droppedEvents: number; eventWindow: number; eventsPerSecond: number }
   | { kind: 'batch'; messages: Message[] }
   | { kind: 'diagram'; diagram: Diagram }
   | { kind: 'actor'; actor: ActorView }
