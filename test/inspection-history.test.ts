@@ -4,7 +4,7 @@
  * dropped counts, ended sessions, per-actor history and downloadable traces.
  */
 import { describe, expect, it } from 'vitest';
-import { EVENT_WINDOW } from '../src/inspection/hub.js';
+import { ENDED_KEEP_COUNT, EVENT_WINDOW } from '../src/inspection/hub.js';
 import type { HistoryEntry } from '../src/inspection/history.js';
 import { REDACTED, summariseContext, summariseEvent } from '../src/inspection/summary.js';
 import type { Trace } from '../src/inspection/trace.js';
@@ -74,6 +74,22 @@ describe('the inspector stream', () => {
     await expect.poll(() => actors.find((actor) => actor.id === 'session:1')?.endedAt ?? null).not.toBeNull();
     expect(actors.find((actor) => actor.id === 'session:1')).toMatchObject({ label: 'session:1 · alice', value: 'closed' });
     inspector.ws.close();
+  });
+});
+
+describe('ended sessions', () => {
+  it('are forgotten oldest first beyond the number kept', async () => {
+    const { server, login } = await start({ inspect: 'local' });
+    for (let index = 0; index < ENDED_KEEP_COUNT + 3; index += 1) {
+      const client = await login(`user${index}`);
+      client.send({ type: 3 });
+      await client.closed;
+    }
+    const status = async (id: string) => (await fetch(`${server.url}/inspector/history/${id}`)).status;
+    // The last session ends once the server has seen its socket close, a moment after the client has.
+    await expect.poll(() => status('session:3')).toBe(404);
+    expect(await status('session:4')).toBe(200);
+    expect(await status(`session:${ENDED_KEEP_COUNT + 3}`)).toBe(200);
   });
 });
 

@@ -100,6 +100,8 @@ export class InspectorHub {
   /** Actor ids to the sessionId of their latest actor, for URLs and traces that name an actor by id. */
   private readonly byId = new Map<string, string>();
   private readonly diagrams = new Map<string, Diagram | null>();
+  /** Ended actors by sessionId, oldest first, with when they ended. */
+  private readonly ended = new Map<string, number>();
   private readonly events: EventSummary[] = [];
   private droppedEvents = 0;
   private seq = 0;
@@ -285,6 +287,7 @@ export class InspectorHub {
       this.snapshots.delete(ref.sessionId);
       Object.assign(view, { status: state.status, value: state.value ?? view.value, endedAt: now });
       if (tracked.shown) this.queue.push({ kind: 'ended', sessionId: ref.sessionId, status: state.status, value: view.value, endedAt: now });
+      this.ended.set(ref.sessionId, now);
       this.schedule();
       this.forgetEnded(now);
       return;
@@ -314,17 +317,17 @@ export class InspectorHub {
     this.schedule();
   }
 
-  /** Drops ended actors past their time, or past the count, oldest first. */
+  /** Drops ended actors past their time, or past the count, oldest first (the map keeps the order they ended in). */
   private forgetEnded(now: number): void {
-    const ended = [...this.actors.values()].filter((tracked) => tracked.view.endedAt !== null);
-    const excess = ended.length - ENDED_KEEP_COUNT;
-    ended.forEach((tracked, index) => {
-      if (index < excess || now - tracked.view.endedAt! > ENDED_KEEP_MS) {
-        this.actors.delete(tracked.view.sessionId);
-        if (this.byId.get(tracked.view.id) === tracked.view.sessionId) this.byId.delete(tracked.view.id);
-        if (tracked.shown) this.queue.push({ kind: 'forgotten', sessionId: tracked.view.sessionId });
-      }
-    });
+    for (const [sessionId, endedAt] of this.ended) {
+      if (this.ended.size <= ENDED_KEEP_COUNT && now - endedAt <= ENDED_KEEP_MS) break;
+      this.ended.delete(sessionId);
+      const tracked = this.actors.get(sessionId);
+      if (!tracked) continue;
+      this.actors.delete(sessionId);
+      if (this.byId.get(tracked.view.id) === sessionId) this.byId.delete(tracked.view.id);
+      if (tracked.shown) this.queue.push({ kind: 'forgotten', sessionId });
+    }
   }
 
   private queueEvent(message: InspectorMessage): void {

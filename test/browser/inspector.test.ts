@@ -98,7 +98,7 @@ describe.runIf(runBrowserTests)('the inspector page', () => {
     const rows = await log.locator('.event-row').allTextContents();
     expect(rows.length).toBeGreaterThan(2);
     for (const row of rows) {
-      expect(row).toContain('session:1');
+      expect(row).toContain('session:1 · ivy');
       expect(row).toMatch(/^\d\d:\d\d:\d\d\.\d{3}/);
     }
     expect(await page.locator('body').textContent()).not.toContain('a private thought');

@@ -406,13 +406,17 @@ ui.sequenceClear.addEventListener('click', () => {
 
 // ---- event log -----------------------------------------------------------------
 
+/** Actor ids to what people call them (`session:3 · alice`), for the log's rows; the last actor with an id wins. */
+const labels = new Map<string, string>();
+const labelled = (id: string) => labels.get(id) ?? id;
+
 const eventList = new VirtualList<EventSummary>(ui.events, EVENT_ROW, (event) =>
   h(
     'div',
     { class: 'event-row' },
     h('span', { class: 'time' }, clock(event.at)),
-    h('span', {}, event.source ?? '(transport)'),
-    h('span', {}, event.target),
+    h('span', { title: labelled(event.source ?? '(transport)') }, labelled(event.source ?? '(transport)')),
+    h('span', { title: labelled(event.target) }, labelled(event.target)),
     h('span', { class: 'event-name' }, eventName(event)),
     h('span', { class: 'fields' }, eventFields(event)),
   ),
@@ -466,6 +470,7 @@ function handle(message: Message): void {
     case 'hello':
       state.diagrams = new Map(message.diagrams.map((diagram) => [diagram.machine, diagram]));
       state.actors = new Map(message.actors.map((actor) => [actor.sessionId, actor]));
+      for (const actor of message.actors) labels.set(actor.id, actor.label);
       state.events = [];
       state.dropped = message.droppedEvents;
       for (const event of message.events) addEvent(event);
@@ -490,6 +495,7 @@ function handle(message: Message): void {
       return;
     case 'actor':
       state.actors.set(message.actor.sessionId, message.actor);
+      labels.set(message.actor.id, message.actor.label);
       invalidate('tree', 'sequence');
       return;
     case 'snapshot': {
@@ -497,6 +503,7 @@ function handle(message: Message): void {
       if (!actor) return;
       const { kind: _kind, ...changes } = message;
       Object.assign(actor, changes);
+      labels.set(actor.id, actor.label);
       invalidate('tree');
       if (message.sessionId === state.selected) {
         invalidate('detail');
