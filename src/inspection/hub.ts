@@ -275,7 +275,9 @@ export class InspectorHub {
     const now = Date.now();
     const transitions = tracked.taking;
     tracked.taking = [];
-    const entry = tracked.pending[0]?.type === eventType ? tracked.pending.shift()! : undefined;
+    // The mailbox is first in, first out; events before the one processed were dropped unprocessed (sent to an actor stopping, say).
+    const index = tracked.pending.findIndex((candidate) => candidate.type === eventType);
+    const entry = index === -1 ? undefined : tracked.pending.splice(0, index + 1)[index];
     // Events the hub did not see sent (an actor's start, say) are recorded all the same.
     const base: HistoryEntry = entry ?? {
       seq: ++this.seq, at: now, dir: 'in', source: null, target: ref.id, type: eventType, event: { type: eventType },
