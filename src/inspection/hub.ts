@@ -70,7 +70,7 @@ export type InspectorMessage =
   | { kind: 'actor'; actor: ActorView }
   | { kind: 'snapshot'; sessionId: string; label: string; status: string; value: unknown; context: Record<string, unknown>; transitions: string[]; changedAt: number }
   /** The actor stopped or finished; `value` is its last state (a session's `closed`). */
-  | { kind: 'ended'; sessionId: string; status: string; value: unknown; endedAt: number }
+  | { kind: 'ended'; sessionId: string; status: string; value: unknown; endedAt: number; transitions: string[] }
   /** An ended actor is no longer kept. */
   | { kind: 'forgotten'; sessionId: string }
   /** Events that happened but were not streamed, because pages were being sent too many. */
@@ -287,9 +287,12 @@ export class InspectorHub {
     if (ENDED.has(state.status)) {
       tracked.pending = [];
       this.snapshots.delete(ref.sessionId);
-      Object.assign(view, { status: state.status, value: state.value ?? view.value, endedAt: now });
-      if (tracked.shown) this.queue.push({ kind: 'ended', sessionId: ref.sessionId, status: state.status, value: view.value, endedAt: now });
-      this.ended.set(ref.sessionId, now);
+      // A stop after the final state takes no transition: the one into the final state stays the last.
+      Object.assign(view, { status: state.status, value: state.value ?? view.value, endedAt: view.endedAt ?? now, ...(transitions.length > 0 ? { transitions } : {}) });
+      if (tracked.shown) {
+        this.queue.push({ kind: 'ended', sessionId: ref.sessionId, status: view.status, value: view.value, endedAt: view.endedAt!, transitions: view.transitions });
+      }
+      if (!this.ended.has(ref.sessionId)) this.ended.set(ref.sessionId, now);
       this.schedule();
       this.forgetEnded(now);
       return;

@@ -250,6 +250,7 @@ describe.runIf(runBrowserTests)('the inspector page', () => {
     await ended.click();
     await page.getByRole('heading', { name: 'session:1 · ivy' }).waitFor();
     await page.getByText(/state: closed · status: done \(ended at \d\d:\d\d:\d\d\.\d{3}\)/).waitFor();
+    await page.getByText('Current state: closed. Last transition: socket.closed (closing → closed).').waitFor();
     // The server and the outbox live on.
     await page.getByText('Actors (2 live, 1 ended)').waitFor();
     await screenshot(page, 'inspector-ended-phone');

@@ -24,6 +24,7 @@ const MAX_FILTER_OPTIONS = 300;
 const RETRY_MS = 1000;
 const TREE_ROW = 30;
 const EVENT_ROW = 24;
+const PHONE_EVENT_ROW = 42;
 const HISTORY_REFRESH_MS = 1000;
 
 const ui = {
@@ -100,7 +101,7 @@ interface TreeRow {
   depth: number;
 }
 
-const treeList = new VirtualList<TreeRow>(ui.tree, TREE_ROW, ({ actor, depth }) => {
+const treeList = new VirtualList<TreeRow>(ui.tree, () => TREE_ROW, ({ actor, depth }) => {
   const button = h(
     'button',
     {
@@ -410,13 +411,17 @@ ui.sequenceClear.addEventListener('click', () => {
 const labels = new Map<string, string>();
 const labelled = (id: string) => labels.get(id) ?? id;
 
-const eventList = new VirtualList<EventSummary>(ui.events, EVENT_ROW, (event) =>
+/** On a phone a log row takes two lines (see inspector.css), so that labels fit. */
+const phone = window.matchMedia('(max-width: 48rem)');
+phone.addEventListener('change', () => invalidate('events'));
+
+const eventList = new VirtualList<EventSummary>(ui.events, () => (phone.matches ? PHONE_EVENT_ROW : EVENT_ROW), (event) =>
   h(
     'div',
     { class: 'event-row' },
     h('span', { class: 'time' }, clock(event.at)),
-    h('span', { title: labelled(event.source ?? '(transport)') }, labelled(event.source ?? '(transport)')),
-    h('span', { title: labelled(event.target) }, labelled(event.target)),
+    h('span', { class: 'source', title: labelled(event.source ?? '(transport)') }, labelled(event.source ?? '(transport)')),
+    h('span', { class: 'target', title: labelled(event.target) }, labelled(event.target)),
     h('span', { class: 'event-name' }, eventName(event)),
     h('span', { class: 'fields' }, eventFields(event)),
   ),
@@ -514,7 +519,7 @@ function handle(message: Message): void {
     case 'ended': {
       const actor = state.actors.get(message.sessionId);
       if (!actor) return;
-      Object.assign(actor, { status: message.status, value: message.value ?? actor.value, endedAt: message.endedAt });
+      Object.assign(actor, { status: message.status, value: message.value ?? actor.value, endedAt: message.endedAt, transitions: message.transitions });
       invalidate('tree');
       if (message.sessionId === state.selected) invalidate('detail');
       return;

@@ -62,7 +62,7 @@ export type Message =
   | { kind: 'diagram'; diagram: Diagram }
   | { kind: 'actor'; actor: ActorView }
   | { kind: 'snapshot'; sessionId: string; label: string; status: string; value: unknown; context: Record<string, unknown>; transitions: string[]; changedAt: number }
-  | { kind: 'ended'; sessionId: string; status: string; value: unknown; endedAt: number }
+  | { kind: 'ended'; sessionId: string; status: string; value: unknown; endedAt: number; transitions: string[] }
   | { kind: 'forgotten'; sessionId: string }
   | { kind: 'skipped'; count: number }
   | ({ kind: 'event' } & EventSummary);

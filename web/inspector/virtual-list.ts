@@ -19,13 +19,18 @@ export class VirtualList<T> {
 
   constructor(
     readonly scroller: HTMLElement,
-    private readonly rowHeight: number,
+    /** A function, so that rows can grow when the layout changes (two lines on a phone). */
+    private readonly rowHeightOf: () => number,
     private readonly renderRow: (item: T, index: number) => HTMLElement,
     rowsElement: HTMLElement = h('div', { class: 'rows' }),
   ) {
     this.rows = rowsElement;
     scroller.replaceChildren(this.before, this.rows, this.after);
     scroller.addEventListener('scroll', () => this.schedule(), { passive: true });
+  }
+
+  private get rowHeight(): number {
+    return this.rowHeightOf();
   }
 
   get length(): number {
