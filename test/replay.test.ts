@@ -6,8 +6,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { assign, createActor, fromPromise, setup, waitFor } from 'xstate';
 import { serverMachine } from '../machines/server.machine.js';
 import { sessionMachine } from '../machines/session.machine.js';
+import type { HistoryEntry } from '../src/inspection/history.js';
+import { withReplayFakes } from '../src/replay/fakes.js';
 import { recordedStates, recordedSteps, replayTrace } from '../src/replay/replay.js';
 import { parseTrace, readTrace, TraceError } from '../src/replay/trace-file.js';
 import { TRACES } from './support/trace.js';
@@ -62,5 +65,65 @@ describe('npm run replay', () => {
     const failure = await run(process.execPath, [CLI, '/nonexistent/trace.json']).catch((error: { code: number; stderr: string }) => error);
     expect(failure).toMatchObject({ code: 1 });
     expect((failure as { stderr: string }).stderr).toContain('Cannot read /nonexistent/trace.json');
+  });
+});
+
+describe('replay fakes', () => {
+  // A machine shaped like the account lookup on its way: a session invoking an actor that does I/O.
+  let realLookups = 0;
+  const lookup = fromPromise<{ known: boolean }, { nick: string }>(async () => {
+    realLookups += 1;
+    return { known: true };
+  });
+  const session = setup({ types: { context: {} as { error: string | null } }, actors: { lookupAccount: lookup } }).createMachine({
+    id: 'session',
+    context: { error: null },
+    initial: 'authenticating',
+    states: {
+      authenticating: {
+        invoke: {
+          id: 'lookup',
+          src: 'lookupAccount',
+          input: { nick: 'alice' },
+          onDone: [{ guard: ({ event }) => event.output.known, target: 'active' }, { target: 'registering' }],
+          onError: { target: 'refused', actions: assign({ error: ({ event }) => String(event.error) }) },
+        },
+      },
+      active: {},
+      registering: {},
+      refused: {},
+    },
+  });
+  const outcome = (type: string, event: Record<string, unknown>): HistoryEntry => ({ seq: 1, at: 0, dir: 'in', source: 'lookup', target: 'session', type, event: { type, ...event } });
+
+  it.each([
+    [outcome('xstate.done.actor.lookup', { output: { known: true } }), 'active'],
+    [outcome('xstate.done.actor.lookup', { output: { known: false } }), 'registering'],
+    [outcome('xstate.error.actor.lookup', { error: 'no database' }), 'refused'],
+  ])('answer an invoked actor named in the list with the outcome the trace recorded (%#)', async (recorded, state) => {
+    const actor = createActor(withReplayFakes(session, [recorded], ['lookupAccount'])).start();
+    await waitFor(actor, (snapshot) => snapshot.value !== 'authenticating');
+    expect(actor.getSnapshot().value).toBe(state);
+    expect(realLookups).toBe(0);
+  });
+
+  it('say so when the trace ends before the actor answered', async () => {
+    const actor = createActor(withReplayFakes(session, [], ['lookupAccount'])).start();
+    await waitFor(actor, (snapshot) => snapshot.value !== 'authenticating');
+    expect(actor.getSnapshot().context.error).toBe(
+      'Error: The trace has no outcome for invocation 1 of lookupAccount (lookup): it was recorded before that actor answered.',
+    );
+    expect(realLookups).toBe(0);
+  });
+
+  it('leave actors not in the list to their real implementation', async () => {
+    const actor = createActor(withReplayFakes(session, [], [])).start();
+    await waitFor(actor, (snapshot) => snapshot.value !== 'authenticating');
+    expect(actor.getSnapshot().value).toBe('active');
+    expect(realLookups).toBe(1);
+  });
+
+  it('leave a machine without such actors as it is', () => {
+    expect(withReplayFakes(serverMachine, [])).toBe(serverMachine);
   });
 });

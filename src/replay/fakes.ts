@@ -53,12 +53,19 @@ export function restoreEvent(event: Record<string, unknown>, connection: FakeCon
  * `machine` with every actor named in {@link ACTORS_REPLAYED_FROM_THE_TRACE}
  * replaced by one answering from `recorded`, at every level of spawned machines.
  */
-export function withReplayFakes<M extends AnyStateMachine>(machine: M, recorded: readonly HistoryEntry[]): M {
+export function withReplayFakes<M extends AnyStateMachine>(
+  machine: M,
+  recorded: readonly HistoryEntry[],
+  names: readonly string[] = ACTORS_REPLAYED_FROM_THE_TRACE,
+): M {
   const actors = (machine.implementations.actors ?? {}) as Record<string, AnyActorLogic>;
   const replaced: Record<string, AnyActorLogic> = {};
   for (const [name, logic] of Object.entries(actors)) {
-    if (ACTORS_REPLAYED_FROM_THE_TRACE.includes(name)) replaced[name] = replayedActor(name, recorded);
-    else if (isMachine(logic) && logic !== (machine as AnyStateMachine)) replaced[name] = withReplayFakes(logic, recorded);
+    if (names.includes(name)) replaced[name] = replayedActor(name, recorded);
+    else if (isMachine(logic) && logic !== (machine as AnyStateMachine)) {
+      const faked = withReplayFakes(logic, recorded, names);
+      if (faked !== logic) replaced[name] = faked;
+    }
   }
   return Object.keys(replaced).length === 0 ? machine : (machine.provide({ actors: replaced } as never) as M);
 }
