@@ -47,6 +47,8 @@ export interface RunningServer {
 }
 
 export interface StartOptions {
+  /** More command-line flags for the server (`--inspect`, say). */
+  args?: string[];
   /** Write a V8 CPU profile into this directory when the server exits. */
   profileDir?: string;
   profileName?: string;
@@ -66,7 +68,7 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
   // The project runs on its shipped store (SQLite), in a directory of its own that dies with the run.
   const dataDir = kind === 'project' ? mkdtempSync(join(tmpdir(), 'xstate-chat-bench-')) : undefined;
   const storeArgs = dataDir ? ['--data-dir', dataDir] : [];
-  const child = spawn(process.execPath, [...gcHook, ...nodeArgs, SCRIPTS[kind], '--port', String(port), '--host', HOST, ...LIMITS_OFF[kind], ...storeArgs], {
+  const child = spawn(process.execPath, [...gcHook, ...nodeArgs, SCRIPTS[kind], '--port', String(port), '--host', HOST, ...LIMITS_OFF[kind], ...storeArgs, ...(options.args ?? [])], {
     env: { ...process.env, LOG_LEVEL: 'silent' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

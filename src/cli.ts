@@ -51,6 +51,8 @@ async function main(): Promise<void> {
       logger,
       limits: config.limits,
       allowedOrigins: config.allowedOrigins,
+      inspectHistory: config.inspectHistory,
+      ...(config.nodeName ? { nodeName: config.nodeName } : {}),
       ...(config.inspect ? { inspect: config.inspect, inspectBodies: config.inspectBodies } : {}),
     });
   } catch (error) {
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${explanation}\n`);
     process.exit(1);
   }
-  logger.info({ url: server.url }, `listening on ${server.url}`);
+  logger.info({ url: server.url, ...(config.nodeName ? { node: config.nodeName } : {}) }, `listening on ${server.url}`);
   if (server.inspectorUrl) {
     logger.info({ inspector: server.inspectorUrl, bodies: config.inspectBodies }, `inspector at ${server.inspectorUrl}`);
   }

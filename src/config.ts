@@ -26,6 +26,10 @@ export interface Config {
   /** `sqlite` keeps accounts in `dataDir`; `memory` keeps them until the process stops. */
   store: StoreEngine;
   dataDir: string;
+  /** Entries kept per actor for the inspector's time travel and traces. */
+  inspectHistory: number;
+  /** This server's name in a cluster, shown by the inspector and written into traces; null alone. */
+  nodeName: string | null;
 }
 
 export const defaults: Config = {
@@ -38,7 +42,12 @@ export const defaults: Config = {
   inspectBodies: false,
   store: 'sqlite',
   dataDir: './data',
+  inspectHistory: 200,
+  nodeName: null,
 };
+
+/** The most entries one actor's history may keep: each holds a context summary, and sessions can be thousands. */
+export const MAX_INSPECT_HISTORY = 10_000;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -83,6 +92,8 @@ Options:
   --inspect-bodies            show chat message bodies in the inspector (redacted otherwise)
   --store sqlite|memory       where accounts live (default ${defaults.store}); memory loses them on exit
   --data-dir DIR              the SQLite store's directory (env DATA_DIR; default ${defaults.dataDir})
+  --inspect-history N         events kept per actor for time travel and traces (default ${defaults.inspectHistory})
+  --node-name NAME            this server's name in a cluster, shown by the inspector (default: none)
 ${Object.entries(LIMIT_FLAGS)
   .map(([flag, { key, help }]) => `  ${`--${flag} N`.padEnd(26)}  ${help} (default ${DEFAULT_LIMITS[key]})`)
   .join('\n')}
@@ -154,6 +165,13 @@ function parseStore(value: string): StoreEngine {
   return value as StoreEngine;
 }
 
+function parseNodeName(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(value)) {
+    throw new ConfigError(`--node-name takes 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit, not "${value}".`);
+  }
+  return value;
+}
+
 function parseLogLevel(value: string): LogLevel {
   if (!(LOG_LEVELS as readonly string[]).includes(value)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not "${value}".`);
@@ -187,6 +205,8 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     'inspect-bodies': { type: 'boolean' },
     store: { type: 'string' },
     'data-dir': { type: 'string' },
+    'inspect-history': { type: 'string' },
+    'node-name': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
     ...Object.fromEntries(Object.keys(LIMIT_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
   } as const;
@@ -229,6 +249,13 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   if (store === 'memory' && typeof values['data-dir'] === 'string') {
     throw new ConfigError('--data-dir only makes sense with the sqlite store: drop --store memory, or drop --data-dir.');
   }
+  const inspectHistory =
+    typeof values['inspect-history'] === 'string'
+      ? parseWholeNumber(values['inspect-history'], '--inspect-history', 1, MAX_INSPECT_HISTORY)
+      : defaults.inspectHistory;
+  if (values['inspect-history'] !== undefined && inspect !== 'local') {
+    throw new ConfigError('--inspect-history sizes the built-in inspector\'s history: add --inspect, or drop --inspect-history.');
+  }
   return {
     port: port === undefined ? defaults.port : parseWholeNumber(port, values.port !== undefined ? '--port' : 'PORT', 0, 65535),
     host: host ?? defaults.host,
@@ -239,6 +266,8 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     inspectBodies,
     store,
     dataDir,
+    inspectHistory,
+    nodeName: typeof values['node-name'] === 'string' ? parseNodeName(values['node-name']) : null,
     help: values.help === true,
   };
 }

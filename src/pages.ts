@@ -64,7 +64,13 @@ const chatPages: Record<string, Page> = {
 const inspectorPages: Record<string, Page> = {
   '/inspector': { file: join(root, 'web/inspector/index.html'), contentType: HTML },
   '/inspector/inspector.css': { file: join(root, 'web/inspector/inspector.css'), contentType: CSS },
-  '/inspector/inspector.js': { file: join(root, 'dist/web/inspector/inspector.js'), contentType: JS },
+  // The page's modules, which import each other by relative path.
+  ...Object.fromEntries(
+    ['inspector', 'diagram', 'format', 'sequence', 'svg', 'types', 'virtual-list'].map((name) => [
+      `/inspector/${name}.js`,
+      { file: join(root, `dist/web/inspector/${name}.js`), contentType: JS },
+    ]),
+  ),
 };
 
 export function isInspectorPath(path: string): boolean {

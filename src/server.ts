@@ -12,6 +12,7 @@ import { CloseCode } from '../machines/socket.js';
 import { Accounts, type AccountsOptions } from './accounts/accounts.js';
 import { withEffects } from './effects.js';
 import { checkHealth, httpStatusOf } from './health.js';
+import { defaults } from './config.js';
 import { InspectorHub } from './inspection/hub.js';
 import { connectStately, type StatelyConnection } from './inspection/stately.js';
 import type { Logger } from './log.js';
@@ -54,6 +55,14 @@ export interface ChatServerOptions {
   accounts?: AccountsOptions;
   /** How often history beyond the retention is deleted (default every 10 s); tests shorten it. */
   pruneIntervalMs?: number;
+  /** Entries kept per actor for the inspector's time travel and traces (`--inspect-history`). */
+  inspectHistory?: number;
+  /**
+   * This server's name in a cluster. There is no cluster yet; the inspector
+   * shows the name and traces record it, so each node's inspector says which
+   * node it is once there are several.
+   */
+  nodeName?: string;
 }
 
 export interface ChatServer {
@@ -88,7 +97,10 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     },
   });
   const bodies = options.inspectBodies ?? false;
-  const hub = options.inspect === 'local' ? new InspectorHub(bodies) : undefined;
+  const hub =
+    options.inspect === 'local'
+      ? new InspectorHub({ bodies, historySize: options.inspectHistory ?? defaults.inspectHistory, node: options.nodeName ?? null })
+      : undefined;
   const stately: StatelyConnection | undefined =
     options.inspect === 'stately' ? await connectStately({ bodies, relayPort: options.statelyRelayPort }) : undefined;
   const inspect: ((event: InspectionEvent) => void) | undefined = hub?.inspect ?? stately?.inspect;
@@ -108,7 +120,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const http = createServer(
     // A client that never finishes its upgrade request is dropped after the handshake timeout.
     { connectionsCheckingInterval: Math.max(50, Math.min(limits.handshakeTimeoutMs / 2, 30_000)) },
-    (request, response) => handleRequest(request, response, actor, hub !== undefined),
+    (request, response) => handleRequest(request, response, actor, hub),
   );
   http.headersTimeout = limits.handshakeTimeoutMs;
   http.requestTimeout = limits.handshakeTimeoutMs;
@@ -216,8 +228,9 @@ function handleRequest(
   request: IncomingMessage,
   response: ServerResponse,
   actor: Actor<typeof serverMachine>,
-  inspector: boolean,
+  hub: InspectorHub | undefined,
 ): void {
+  const inspector = hub !== undefined;
   const path = new URL(request.url ?? '/', 'http://localhost').pathname;
   const method = request.method ?? 'GET';
   if (inspector && isInspectorPath(path) && !isLoopback(request.socket.remoteAddress)) {
@@ -226,6 +239,7 @@ function handleRequest(
       .end(`${INSPECTOR_LOOPBACK_ONLY}\n`);
     return;
   }
+  if (hub && method === 'GET' && hub.handleRequest(path, response)) return;
   const page = method === 'GET' || method === 'HEAD' ? pageAt(path, inspector) : undefined;
   if (page) {
     void servePage(page, response, method === 'HEAD');

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { expectAuthRequired, PASSWORD, register, signIn } from './support/auth.js';
+import { WebSocket } from 'ws';
 import { TestClient } from './support/client.js';
 
 const CLI = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
@@ -231,6 +232,9 @@ describe('the command line', () => {
     [['--port'], "Option '--port <value>' argument missing. Run with --help to see the options."],
     [['--host', 'http://example.com'], '--host must be an IP address or a host name'],
     [['--host', ''], '--host must not be empty'],
+    [['--inspect', '--inspect-history', '0'], '--inspect-history must be a whole number from 1 to 10000, not "0".'],
+    [['--inspect-history', '50'], "--inspect-history sizes the built-in inspector's history: add --inspect"],
+    [['--node-name', 'eu west'], '--node-name takes 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit, not "eu west".'],
   ])('refuses %j with one line naming the problem and exit code 2', async (args, message) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
@@ -265,6 +269,27 @@ describe('the command line', () => {
     const page = await fetch(`${url}/inspector`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<script type="module" src="/inspector/inspector.js">');
+  });
+
+  it('names its node in the log and in the inspector, and keeps the history size it is given', async () => {
+    const { url, lines } = await run(['--port', '0', '--inspect', '--inspect-history', '3', '--node-name', 'eu-1']);
+    expect(lines[0]).toMatchObject({ node: 'eu-1', url });
+    const alice = await TestClient.login(url, 'alice');
+    alice.send({ type: 6 });
+    await alice.next();
+    const history = (await (await fetch(`${url}/inspector/history/session:1`)).json()) as { capacity: number; entries: unknown[] };
+    expect(history).toMatchObject({ capacity: 3 });
+    expect(history.entries).toHaveLength(3);
+    const hello = await new Promise<{ node: string }>((resolve, reject) => {
+      const ws = new WebSocket(`${url.replace('http', 'ws')}/inspector/socket`);
+      ws.once('message', (data) => {
+        resolve(JSON.parse(data.toString()) as { node: string });
+        ws.close();
+      });
+      ws.once('error', reject);
+    });
+    expect(hello.node).toBe('eu-1');
+    await alice.terminate();
   });
 
   it('without --inspect, has no inspector page', async () => {

@@ -7,28 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { isLoopback } from '../src/loopback.js';
 import { expectAuthRequired, register, signIn } from './support/auth.js';
+import { listen } from './support/inspector-stream.js';
 import { useServer } from './support/server.js';
 
 const start = useServer();
-
-/** Collects every text frame a WebSocket at `url` receives. */
-async function listen(url: string): Promise<{ frames: string[]; until(test: (all: string) => boolean): Promise<void>; ws: WebSocket }> {
-  const ws = new WebSocket(url);
-  const frames: string[] = [];
-  ws.on('message', (data) => frames.push(data.toString()));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  const until = async (test: (all: string) => boolean) => {
-    const deadline = Date.now() + 5_000;
-    while (!test(frames.join('\n'))) {
-      if (Date.now() > deadline) throw new Error(`timed out; received ${frames.join('\n').slice(0, 2000)}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };
-  return { frames, until, ws };
-}
 
 async function freePort(): Promise<number> {
   const probe = createServer();

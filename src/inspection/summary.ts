@@ -11,16 +11,22 @@
 import type { AnyActorRef, AnyEventObject, AnyStateMachine, InspectionEvent } from 'xstate';
 import type { Connection } from '../../machines/socket.js';
 
-/** Where a message body was removed. */
+/** Where a message body or a secret was removed. */
 export const REDACTED = '[redacted]';
 
+
 const MAX_STRING = 200;
+/** Nicks and channel names shown from a context. */
 const MAX_LIST = 50;
+/** Items kept of an array inside an event (a broadcast's recipients): the rest are counted, not copied, as this runs for every event. */
+const MAX_EVENT_LIST = 10;
 
 export interface ActorSummary {
   /** Unique for the life of the system, unlike `id`, which a later actor may reuse. */
   sessionId: string;
   id: string;
+  /** What people call it: the id, and for a session its nick too (`session:3 · alice`). */
+  label: string;
   parent: string | null;
   /** The machine id (`server`, `session`, `channel`), or null for a callback actor. */
   machine: string | null;
@@ -31,52 +37,15 @@ export interface ActorSummary {
 }
 
 export interface EventSummary {
+  /** Numbers every event the hub has seen, in order; gaps in a page's list are events it dropped. */
+  seq: number;
+  /** When it was sent, in ms since the epoch. */
+  at: number;
   /** The sender's actor id, or null when the event came from outside (the transport). */
   source: string | null;
   target: string;
   type: string;
   event: Record<string, unknown>;
-}
-
-export interface StateNodeChart {
-  key: string;
-  type: string;
-  initial: string | null;
-  transitions: { event: string; targets: string[] }[];
-  states: StateNodeChart[];
-}
-
-/** What a statechart drawing needs of a machine: its nested states and their transitions. */
-export function chartOf(machine: AnyStateMachine): StateNodeChart {
-  return chartNode(machine.root);
-}
-
-interface StateNodeLike {
-  key: string;
-  type: string;
-  states: Record<string, StateNodeLike>;
-  initial?: { target: readonly StateNodeLike[] };
-  transitions: Map<string, readonly { target?: readonly StateNodeLike[] | undefined }[]>;
-  always?: readonly { target?: readonly StateNodeLike[] | undefined }[] | undefined;
-}
-
-function chartNode(node: StateNodeLike): StateNodeChart {
-  const transitions: StateNodeChart['transitions'] = [];
-  for (const [event, candidates] of node.transitions) {
-    const targets = new Set<string>();
-    for (const candidate of candidates) for (const target of candidate.target ?? []) targets.add(target.key);
-    transitions.push({ event, targets: [...targets] });
-  }
-  for (const candidate of node.always ?? []) {
-    transitions.push({ event: 'always', targets: (candidate.target ?? []).map((target) => target.key) });
-  }
-  return {
-    key: node.key,
-    type: node.type,
-    initial: node.initial?.target[0]?.key ?? null,
-    transitions,
-    states: Object.values(node.states).map(chartNode),
-  };
 }
 
 export function machineOf(actor: AnyActorRef): AnyStateMachine | undefined {
@@ -88,36 +57,70 @@ function parentOf(actor: AnyActorRef): AnyActorRef | undefined {
   return (actor as { _parent?: AnyActorRef })._parent;
 }
 
+/** `session:3 · alice` for an actor whose context has a nick; the bare id otherwise. */
+export function labelOf(id: string, context: Record<string, unknown>): string {
+  return typeof context.nick === 'string' ? `${id} · ${context.nick}` : id;
+}
+
+/** Who an actor is; its state comes with its first snapshot (reading one while it starts throws). */
 export function summariseActor(actor: AnyActorRef): ActorSummary {
-  const snapshot = actor.getSnapshot() as { status?: string; value?: unknown; context?: unknown } | undefined;
   return {
     sessionId: actor.sessionId,
     id: actor.id,
+    label: actor.id,
     parent: parentOf(actor)?.sessionId ?? null,
     machine: machineOf(actor)?.id ?? null,
-    status: snapshot?.status ?? 'active',
-    value: snapshot?.value ?? null,
-    context: summariseContext(snapshot?.context),
+    status: 'active',
+    value: null,
+    context: {},
   };
 }
 
 /**
  * The parts of a context a developer needs to follow a session or channel:
- * nicks, channel names and counts. Maps become their keys (channels) or their
- * size (members, sessions); actor refs become their ids.
+ * nicks, channel names and counts. A map of entries with nicks (a channel's
+ * members, the server's sessions) becomes those nicks, the first
+ * {@link MAX_LIST} of them, and its size; other maps become their keys
+ * (channels) or size; actor refs become their ids.
  */
 export function summariseContext(context: unknown): Record<string, unknown> {
   if (typeof context !== 'object' || context === null) return {};
   const summary: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(context)) {
-    if (value instanceof Map) {
-      if (key === 'channels') summary.channels = [...value.keys()].slice(0, MAX_LIST);
-      else summary[`${key}Count`] = value.size;
+    if (isSecret(key, value)) summary[key] = REDACTED;
+    else if (value instanceof Map) {
+      if (key === 'channels') summary.channels = firstKeys(value);
+      else {
+        const nicks = firstNicks(value);
+        if (nicks) summary[key] = nicks;
+        summary[`${key}Count`] = value.size;
+      }
     } else {
       summary[key] = isSecret(key, value) ? REDACTED : summariseValue(value, 1, false);
     }
   }
   return summary;
+}
+
+function firstKeys(map: ReadonlyMap<unknown, unknown>): unknown[] {
+  const keys: unknown[] = [];
+  for (const key of map.keys()) {
+    if (keys.length === MAX_LIST) break;
+    keys.push(key);
+  }
+  return keys;
+}
+
+/** The nicks of a map's first entries, when its entries have nicks; undefined otherwise. */
+function firstNicks(map: ReadonlyMap<unknown, unknown>): string[] | undefined {
+  const nicks: string[] = [];
+  for (const entry of map.values()) {
+    const nick = (entry as { nick?: unknown } | null)?.nick;
+    if (typeof nick !== 'string') return nicks.length > 0 ? nicks : map.size === 0 ? [] : undefined;
+    if (nicks.length === MAX_LIST) break;
+    nicks.push(nick);
+  }
+  return nicks;
 }
 
 export function summariseSnapshot(snapshot: unknown): Pick<ActorSummary, 'status' | 'value' | 'context'> {
@@ -126,8 +129,9 @@ export function summariseSnapshot(snapshot: unknown): Pick<ActorSummary, 'status
 }
 
 /**
- * Fields that carry credentials (`password`, `oldPassword`, `newPassword`,
- * `token`, …), in events, contexts, actor inputs and outputs alike:
+ * Fields that carry credentials (`password`, `old_password`, `oldPassword`,
+ * `newPassword`, `token`, …), in events, contexts, actor inputs and outputs,
+ * inspector streams and downloaded traces alike:
  * always redacted, whatever `--inspect-bodies` says, since nobody watching a
  * server should ever see a password or a token that signs in as someone.
  */
@@ -154,6 +158,9 @@ export function summariseEvent(event: AnyEventObject, bodies: boolean): Record<s
     // The frame type still says what kind of frame went out, without its text.
     const frameType = /^\{"type":(-?\d+)/.exec(frameText)?.[1];
     if (frameType !== undefined) summary.frameType = Number(frameType);
+    // An error frame carries no chat text, and its code is what a developer is looking for.
+    const code = frameType === '-1' ? /"code":"([a-z_]+)"/.exec(frameText)?.[1] : undefined;
+    if (code !== undefined) summary.code = code;
   } else if (typeof summary.data === 'string' && summary.data.includes('"token":')) {
     // Bodies are on, but a login frame's resume token is a credential, not a body.
     summary.data = summary.data.replace(/"token":"[^"]*"/g, `"token":"${REDACTED}"`);
@@ -173,7 +180,10 @@ function summariseValue(value: unknown, depth: number, bodies: boolean): unknown
   if (value instanceof Error) return `${value.name}: ${value.message}`;
   if (value instanceof Map || value instanceof Set) return `${value instanceof Map ? 'Map' : 'Set'}(${value.size})`;
   if (Array.isArray(value)) {
-    return depth > 2 ? `Array(${value.length})` : value.slice(0, MAX_LIST).map((item) => summariseValue(item, depth + 1, bodies));
+    if (depth > 2) return `Array(${value.length})`;
+    const items = value.slice(0, MAX_EVENT_LIST).map((item) => summariseValue(item, depth + 1, bodies));
+    if (value.length > MAX_EVENT_LIST) items.push(`… ${value.length - MAX_EVENT_LIST} more`);
+    return items;
   }
   if (typeof value === 'object') {
     if (depth > 2) return '{…}';
@@ -189,7 +199,7 @@ function summariseValue(value: unknown, depth: number, bodies: boolean): unknown
 }
 
 /** A credential is present: an absent one shows as absent, which says something without revealing anything. */
-function isSecret(key: string, value: unknown): boolean {
+export function isSecret(key: string, value: unknown): boolean {
   return value !== undefined && SECRET_FIELD.test(key);
 }
 
@@ -203,11 +213,13 @@ function isActorRef(value: unknown): value is AnyActorRef {
 }
 
 /** The message-passing part of an inspection event, or undefined for the other kinds. */
-export function summariseMessage(inspection: InspectionEvent, bodies: boolean): EventSummary | undefined {
+export function summariseMessage(inspection: InspectionEvent, bodies: boolean, seq: number): EventSummary | undefined {
   if (inspection.type !== '@xstate.event') return undefined;
   const source = inspection.sourceRef as AnyActorRef | undefined;
   const target = inspection.actorRef as AnyActorRef;
   return {
+    seq,
+    at: Date.now(),
     source: source?.id ?? null,
     target: target.id,
     type: inspection.event.type,

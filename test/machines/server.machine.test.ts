@@ -68,6 +68,22 @@ describe('server machine', () => {
     expect(children()).not.toContain('channel:#x');
   });
 
+  it('forwards a channel event by name for a session that does not know the channel yet', async () => {
+    // Over sockets a join is confirmed before the client's next frame arrives, so only a unit test reaches this route.
+    const { server, connect } = start();
+    const alice = await connect('alice');
+    alice.send({ type: 'client.join', channel: '#x' });
+    await settle();
+    alice.connection.take();
+    server.send({ type: 'route.channel', channel: '#x', event: { type: 'channel.say', id: alice.id, message: 'early' } });
+    await settle();
+    expect(alice.connection.take()).toEqual([{ type: 0, dest: '#x', message: 'early', user: 'alice', offset: 2, time: expect.any(Number) }]);
+    // A channel that no longer exists: dropped, as the session will hear it left anyway.
+    server.send({ type: 'route.channel', channel: '#gone', event: { type: 'channel.say', id: alice.id, message: 'lost' } });
+    await settle();
+    expect(alice.connection.take()).toEqual([]);
+  });
+
   it('frees a session and detaches its connection once its socket has closed', async () => {
     const { server, connect, children } = start();
     const alice = await connect('alice');

@@ -14,7 +14,7 @@ import { settle, testAccounts } from '../support/accounts.js';
  * answers hello as told. A real outbox delivers the session's frames to a
  * connection that records them.
  */
-async function harness(answer: 'accept' | 'refuse' = 'accept', accounts: Accounts = testAccounts(), authTimeoutMs = 30_000, settled = true) {
+async function harness(answer: 'accept' | 'refuse' | 'nothing' = 'accept', accounts: Accounts = testAccounts(), authTimeoutMs = 30_000, settled = true) {
   const toServer: { type: string; [key: string]: unknown }[] = [];
   const frames: unknown[] = [];
   const closes: unknown[] = [];
@@ -37,7 +37,9 @@ async function harness(answer: 'accept' | 'refuse' = 'accept', accounts: Account
         'session.hello': {
           actions: [
             ({ event }) => toServer.push(event),
-            sendTo('session', answer === 'accept' ? { type: 'session.accepted' } : { type: 'session.refused', code: 'nick_taken' }),
+            ...(answer === 'nothing'
+              ? []
+              : [sendTo('session', answer === 'accept' ? { type: 'session.accepted' } : { type: 'session.refused', code: 'nick_taken' })]),
           ],
         },
         '*': { actions: ({ event }) => toServer.push(event) },
@@ -63,6 +65,17 @@ describe('session machine', () => {
     expect(closes).toEqual([{ type: 'socket.close', code: 1008, reason: 'nick_taken' }]);
     session.send({ type: 'socket.closed', code: 1008 });
     expect(session.getSnapshot().status).toBe('done');
+  });
+
+  it('ends without a word when its socket closes before the server has answered its hello', async () => {
+    const { session, frames, closes, toServer } = await harness('nothing');
+    expect(session.getSnapshot().value).toBe('handshaking');
+    session.send({ type: 'socket.closed', code: 1006 });
+    expect(session.getSnapshot().status).toBe('done');
+    expect(frames).toEqual([]);
+    expect(closes).toEqual([]);
+    // It never logged in, so there is no logout to report.
+    expect(toServer.map((event) => event.type).filter((type) => !type.startsWith('xstate.'))).toEqual(['session.hello']);
   });
 
   it('answers membership errors itself, with the request id', async () => {

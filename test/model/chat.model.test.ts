@@ -82,6 +82,7 @@ const executors: Record<ModelEvent['type'], (h: Harness) => Promise<void> | void
   IMPOSTOR: async (h) => {
     h.challenger = await TestClient.connect(h.server.url, 'ALICE');
   },
+  LOGIN_AGAIN: () => alice().send({ type: 2, user: 'alice' }),
   LOGOUT: () => alice().send({ type: 3 }),
   DROP: () => {
     alice().ws.terminate();

@@ -81,6 +81,8 @@ export type ModelEvent =
   | { type: 'BAD_JSON' }
   | { type: 'UNKNOWN_TYPE' }
   | { type: 'IMPOSTOR' }
+  | { type: 'LOGIN_AGAIN' }
+  | { type: 'REGISTER' }
   | { type: 'LOGOUT' }
   | { type: 'DROP' }
   | { type: 'REGISTER' }
@@ -171,6 +173,7 @@ export const chatModel = setup({
           { guard: 'registered', actions: expect({ alice: [error('already_registered')], bob: [] }) },
           { actions: ['register', expect({ alice: [{ type: 1, user: 'alice' }], bob: [] })] },
         ],
+        LOGIN_AGAIN: { actions: expect({ alice: [error('already_logged_in')], bob: [] }) },
       },
       states: {
         outside: {

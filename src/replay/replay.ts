@@ -1,0 +1,114 @@
+/**
+ * @module replay: feeds a trace's outside events (what the transport sent:
+ * the connection, the client's commands, the socket closing) into the real
+ * machines, with no sockets, and records the states the traced actor passes
+ * through, to compare with the ones recorded.
+ *
+ * Events between actors are not fed: the machines produce them again, which
+ * is the point. Anything that does I/O is faked in `fakes.ts`.
+ */
+import { createActor, type AnyActorRef, type AnyStateMachine, type AnyTransitionDefinition, type InspectionEvent } from 'xstate';
+import { serverMachine } from '../../machines/server.machine.js';
+import type { HistoryEntry } from '../inspection/history.js';
+import type { Trace } from '../inspection/trace.js';
+import { transitionId } from '../inspection/transitions.js';
+import { fakeConnection, restoreEvent, withReplayFakes } from './fakes.js';
+import { TraceError } from './trace-file.js';
+
+export interface ReplayStep {
+  /** The event the traced actor processed. */
+  event: string;
+  /** Its state right after. */
+  value: unknown;
+  /** The transitions it took (ids from transitions.ts): a changed guard shows here even when the state does not change. */
+  transitions: string[];
+}
+
+export interface ReplayResult {
+  /** Every event the traced actor processed during the replay, with its state after. */
+  steps: ReplayStep[];
+  /** The states it passed through, each change once. */
+  states: unknown[];
+  /** The frames its client would have received. */
+  frames: string[];
+}
+
+/** What the recording says the actor did: each event it processed, its state after and the transitions taken. */
+export function recordedSteps(trace: Trace): ReplayStep[] {
+  return trace.events
+    .filter((entry) => entry.dir === 'in' && entry.value !== undefined)
+    .sort((a, b) => a.seq - b.seq)
+    .map((entry) => ({ event: entry.type, value: entry.value, transitions: entry.transitions ?? [] }));
+}
+
+/** The states the recording passed through, each change once. */
+export function recordedStates(trace: Trace): unknown[] {
+  return distinct(recordedSteps(trace).map((step) => step.value));
+}
+
+/** The events from outside the actor system, oldest first: what a replay feeds in. */
+export function outsideEvents(trace: Trace): HistoryEntry[] {
+  return trace.events
+    .filter((entry) => entry.dir === 'in' && entry.source === null && !entry.type.startsWith('xstate.'))
+    .sort((a, b) => a.seq - b.seq);
+}
+
+export function replayTrace(trace: Trace, machine: AnyStateMachine = serverMachine): ReplayResult {
+  if (trace.dropped > 0) {
+    throw new TraceError(
+      `This trace lost its first ${trace.dropped} events (the history ring was full), so it cannot be replayed from the start. Record it again with a larger --inspect-history.`,
+    );
+  }
+  const steps: ReplayStep[] = [];
+  let taking: string[] = [];
+  const inspect = (inspection: InspectionEvent) => {
+    if ((inspection.actorRef as AnyActorRef).id !== trace.actor.id) return;
+    if (inspection.type === '@xstate.microstep') {
+      for (const transition of (inspection as { _transitions?: AnyTransitionDefinition[] })._transitions ?? []) taking.push(transitionId(transition));
+    } else if (inspection.type === '@xstate.snapshot') {
+      steps.push({ event: inspection.event.type, value: (inspection.snapshot as { value?: unknown }).value ?? null, transitions: taking });
+      taking = [];
+    }
+  };
+  const connection = fakeConnection();
+  const root = createActor(withReplayFakes(machine, trace.events), { id: 'server', input: {}, inspect });
+  const errors: unknown[] = [];
+  root.subscribe({ error: (error) => errors.push(error) });
+  root.start();
+  try {
+    for (const entry of outsideEvents(trace)) {
+      const target = entry.target === root.id ? root : findActor(root, entry.target);
+      if (!target) {
+        throw new TraceError(`Event #${entry.seq} (${entry.type}) is for ${entry.target}, which the replayed machines never created: the machines no longer behave as they did when the trace was recorded.`);
+      }
+      target.send(restoreEvent(entry.event, connection) as { type: string });
+      if (errors.length > 0) throw new TraceError(`The machines failed while replaying event #${entry.seq} (${entry.type}): ${String(errors[0])}`);
+    }
+  } finally {
+    root.stop();
+  }
+  return { steps, states: distinct(steps.map((step) => step.value)), frames: connection.frames };
+}
+
+/** A child (at any depth) of `root` with this id. */
+function findActor(root: AnyActorRef, id: string): AnyActorRef | undefined {
+  const children = (root.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> }).children ?? {};
+  for (const child of Object.values(children)) {
+    if (!child) continue;
+    if (child.id === id) return child;
+    const nested = findActor(child, id);
+    if (nested) return nested;
+  }
+  return undefined;
+}
+
+function distinct(values: unknown[]): unknown[] {
+  const changes: unknown[] = [];
+  let last = '';
+  for (const value of values) {
+    const key = JSON.stringify(value);
+    if (key !== last) changes.push(value);
+    last = key;
+  }
+  return changes;
+}

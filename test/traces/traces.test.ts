@@ -1,0 +1,12 @@
+/**
+ * @module traces.test: traces recorded from a live server with the
+ * inspector's "Download trace", kept as regression tests (see
+ * test/support/trace.ts). Add one line per trace.
+ */
+import { describe } from 'vitest';
+import { traceTest } from '../support/trace.js';
+
+describe('recorded traces', () => {
+  // Alice joins #django (where Bob is), talks, is refused twice (not_member, already_member), lists, leaves and logs out.
+  traceTest('alice-joins-talks-and-leaves.json');
+});
