@@ -23,15 +23,3 @@ export type ClientCommand =
   /** A frame the transport could not accept; the session answers it with an error. */
   | { type: 'client.invalid'; code: ErrorCode; message?: string; id?: RequestId };
 
-/** Every command a client frame can become, for states that treat them all alike. */
-export const CLIENT_COMMAND_TYPES = [
-  'client.message',
-  'client.join',
-  'client.history',
-  'client.leave',
-  'client.list',
-  'client.logout',
-  'client.login',
-  'client.register',
-  'client.invalid',
-] as const satisfies readonly ClientCommand['type'][];

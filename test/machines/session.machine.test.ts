@@ -1,9 +1,10 @@
 /**
  * @module session.machine.test: the session lifecycle, with a fake server parent and a fake connection behind a real outbox.
  */
-import { createActor, createMachine, fromCallback, sendTo, spawnChild, type AnyActorRef } from 'xstate';
+import { createActor, createMachine, fromCallback, fromPromise, sendTo, spawnChild, type AnyActorRef } from 'xstate';
 import { describe, expect, it, vi } from 'vitest';
 import { OUTBOX_ID, outboxLogic } from '../../machines/outbox.js';
+import { accountActors, type LoginInput, type LoginOutcome, type RegisterInput, type RegisterOutcome } from '../../machines/accounts.js';
 import type { Connection } from '../../machines/socket.js';
 import type { Accounts } from '../../src/accounts/accounts.js';
 import { sessionWithAccounts } from '../../src/effects.js';
@@ -14,7 +15,14 @@ import { settle, testAccounts } from '../support/accounts.js';
  * answers hello as told. A real outbox delivers the session's frames to a
  * connection that records them.
  */
-async function harness(answer: 'accept' | 'refuse' | 'nothing' = 'accept', accounts: Accounts = testAccounts(), authTimeoutMs = 30_000, settled = true) {
+async function harness(
+  answer: 'accept' | 'refuse' | 'nothing' = 'accept',
+  accounts: Accounts = testAccounts(),
+  authTimeoutMs = 30_000,
+  settled = true,
+  /** Overrides of the account effects, applied over the real ones (failures, outcomes hard to reach for real). */
+  effects: Parameters<ReturnType<typeof sessionWithAccounts>['provide']>[0]['actors'] = {},
+) {
   const toServer: { type: string; [key: string]: unknown }[] = [];
   const frames: unknown[] = [];
   const closes: unknown[] = [];
@@ -30,7 +38,7 @@ async function harness(answer: 'accept' | 'refuse' | 'nothing' = 'accept', accou
       ],
       invoke: {
         id: 'session',
-        src: sessionWithAccounts(accounts),
+        src: sessionWithAccounts(accounts).provide({ actors: effects }),
         input: { id: '7', nick: 'alice', address: '127.0.0.1', maxChannels: 100, authTimeoutMs },
       },
       on: {
@@ -193,6 +201,103 @@ describe('session machine, before it can answer', () => {
     expect(frames).toEqual([
       expect.objectContaining({ code: 'already_member', id: 2 }),
       expect.objectContaining({ code: 'not_member', id: 3 }),
+    ]);
+  });
+});
+
+describe('session machine, when the store fails or a request is still on its way', () => {
+  /** An account effect whose store fails. */
+  const failing = <K extends keyof typeof accountActors>(): (typeof accountActors)[K] =>
+    fromPromise(async () => {
+      throw new Error('disk I/O error');
+    }) as unknown as (typeof accountActors)[K];
+
+  it('closes with 1008 a client that floods, or ends quietly one that goes, while its nick is looked up', async () => {
+    const flooding = await harness('accept', testAccounts(), 30_000, false);
+    flooding.session.send({ type: 'client.flooding' });
+    expect(flooding.session.getSnapshot().value).toBe('rejected');
+    expect(flooding.closes).toEqual([{ type: 'socket.close', code: 1008, reason: 'flooding' }]);
+    const gone = await harness('accept', testAccounts(), 30_000, false);
+    gone.session.send({ type: 'socket.closed', code: 1006 });
+    expect(gone.session.getSnapshot().status).toBe('done');
+    expect(gone.toServer.filter((event) => event.type.startsWith('session.'))).toEqual([]);
+  });
+
+  it('answers unavailable and closes with 1013 when the nick cannot be looked up', async () => {
+    const { session, frames, closes } = await harness('accept', testAccounts(), 30_000, true, { lookupAccount: failing<'lookupAccount'>() });
+    expect(session.getSnapshot().value).toBe('rejected');
+    expect(frames).toEqual([expect.objectContaining({ code: 'unavailable' })]);
+    expect(closes).toEqual([{ type: 'socket.close', code: 1013, reason: 'store unavailable' }]);
+  });
+
+  it('holds frames while the server has not answered its hello, and is closed with 4001 if a later login of the owner supersedes it', async () => {
+    const { session, frames, closes } = await harness('nothing');
+    session.send({ type: 'client.list', id: 'early' });
+    expect(session.getSnapshot().context.held).toEqual([{ type: 'client.list', id: 'early' }]);
+    session.send({ type: 'session.takenOver' });
+    expect(session.getSnapshot().value).toBe('rejected');
+    expect(frames).toEqual([]);
+    expect(closes).toEqual([{ type: 'socket.close', code: 4001, reason: 'signed in elsewhere' }]);
+  });
+
+  it('closes with 1008 a client that floods while waiting for the server, or while authenticating', async () => {
+    const waiting = await harness('nothing');
+    waiting.session.send({ type: 'client.flooding' });
+    expect(waiting.closes).toEqual([{ type: 'socket.close', code: 1008, reason: 'flooding' }]);
+    const accounts = testAccounts();
+    await accounts.register('alice', 'password1');
+    const authenticating = await harness('accept', accounts);
+    authenticating.session.send({ type: 'client.flooding' });
+    expect(authenticating.session.getSnapshot().value).toBe('rejected');
+    expect(authenticating.closes).toEqual([{ type: 'socket.close', code: 1008, reason: 'flooding' }]);
+  });
+
+  it('answers unavailable to a login the store cannot check, and a second login while one is checked with bad_request', async () => {
+    const accounts = testAccounts();
+    await accounts.register('alice', 'password1');
+    let fail!: (error: Error) => void;
+    const stuck = fromPromise<LoginOutcome, LoginInput>(() => new Promise((_, reject) => (fail = reject)));
+    const { session, frames } = await harness('accept', accounts, 30_000, true, { logIn: stuck });
+    session.send({ type: 'client.login', user: 'alice', password: 'password1', id: 1 });
+    session.send({ type: 'client.login', user: 'alice', password: 'password1', id: 2 });
+    fail(new Error('disk I/O error'));
+    await settle();
+    expect(session.getSnapshot().value).toEqual({ authenticating: 'waiting' });
+    expect(frames.slice(1)).toEqual([
+      expect.objectContaining({ code: 'bad_request', id: 2 }),
+      expect.objectContaining({ code: 'unavailable', id: 1 }),
+    ]);
+  });
+
+  it('stays a guest, saying why, when a registration fails or cannot be stored, and refuses a second one meanwhile', async () => {
+    const refused = fromPromise<RegisterOutcome, RegisterInput>(async () => ({ ok: false, code: 'auth_throttled' }));
+    const first = await harness('accept', testAccounts(), 30_000, true, { register: refused });
+    first.session.send({ type: 'client.register', password: 'password1', id: 'r' });
+    first.session.send({ type: 'client.register', password: 'password1', id: 'again' });
+    await settle();
+    expect(first.session.getSnapshot().value).toEqual({ active: 'guest' });
+    expect(first.frames).toEqual([
+      expect.objectContaining({ code: 'bad_request', id: 'again' }),
+      expect.objectContaining({ code: 'auth_throttled', id: 'r' }),
+    ]);
+    const broken = await harness('accept', testAccounts(), 30_000, true, { register: failing<'register'>() });
+    broken.session.send({ type: 'client.register', password: 'password1' });
+    await settle();
+    expect(broken.session.getSnapshot().value).toEqual({ active: 'guest' });
+    expect(broken.frames).toEqual([expect.objectContaining({ code: 'unavailable' })]);
+  });
+
+  it('stays the owner, saying why, when a password change cannot be stored, and refuses a second one meanwhile', async () => {
+    const { session, frames } = await harness('accept', testAccounts(), 30_000, true, { changePassword: failing<'changePassword'>() });
+    session.send({ type: 'client.register', password: 'password1' });
+    await vi.waitFor(() => expect(session.getSnapshot().value).toEqual({ active: 'owner' }));
+    session.send({ type: 'client.register', password: 'password2', oldPassword: 'password1', id: 'c' });
+    session.send({ type: 'client.register', password: 'password3', oldPassword: 'password1', id: 'again' });
+    await settle();
+    expect(session.getSnapshot().value).toEqual({ active: 'owner' });
+    expect(frames.slice(1)).toEqual([
+      expect.objectContaining({ code: 'bad_request', id: 'again' }),
+      expect.objectContaining({ code: 'unavailable', id: 'c' }),
     ]);
   });
 });
