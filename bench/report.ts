@@ -31,6 +31,9 @@ function verdict(spec: FigureSpec, ratio: number): string {
   return `target ${spec.better === 'higher' ? '≥' : '≤'} ${spec.target}x: ${met ? 'met' : '**not met**'}`;
 }
 
+/** The shipped store may cost at most 15% of the throughput of memory. */
+const STORE_COST: Omit<FigureSpec, 'key'> = { label: 'store cost', unit: '', better: 'higher', target: 0.85, decimals: 2 };
+
 function failures(runs: RunResult[]): string {
   const failed = runs.filter((run) => !run.ok).length;
   return failed === 0 ? `${runs.length}` : `${runs.length - failed} (${failed} failed)`;
@@ -68,12 +71,22 @@ export function renderReport(results: ScenarioRuns[], settings: Settings, elapse
         `| ${scenario.name} | ${spec.label}${unit} | ${format(project, spec.decimals)} | ${format(baseline, spec.decimals)} | ${Number.isFinite(ratio) ? `${format(ratio, 2)}x` : 'n/a'} | ${verdict(spec, ratio)} |`,
       );
     }
+    if (runs.memory.length > 0) {
+      // What the shipped SQLite store costs: the project against itself on --store memory, in the same run.
+      const onSqlite = medianOf(runs.project, 'deliveries');
+      const onMemory = medianOf(runs.memory, 'deliveries');
+      const cost = onSqlite / onMemory;
+      lines.push(
+        `| ${scenario.name} | deliveries/s, project on --store memory (ratio: SQLite / memory) | ${format(onMemory, 0)} | | ${Number.isFinite(cost) ? `${format(cost, 2)}x` : 'n/a'} | ${verdict({ ...STORE_COST, key: 'deliveries' }, cost)} |`,
+      );
+    }
   }
   lines.push('', '## Scenarios', '');
   for (const { scenario, runs, notes } of results) {
-    lines.push(`- **${scenario.name}**: ${scenario.describe(settings)} Runs: project ${failures(runs.project)}, baseline ${failures(runs.baseline)}.`);
+    const memoryRuns = runs.memory.length > 0 ? `, project on --store memory ${failures(runs.memory)}` : '';
+    lines.push(`- **${scenario.name}**: ${scenario.describe(settings)} Runs: project ${failures(runs.project)}, baseline ${failures(runs.baseline)}${memoryRuns}.`);
     for (const note of notes) lines.push(`  - ${note}`);
-    for (const kind of ['project', 'baseline'] as const) {
+    for (const kind of ['project', 'baseline', 'memory'] as const) {
       const problems = runs[kind].flatMap((run) => run.problems);
       if (problems.length > 0) lines.push(`  - ${kind} failures, first few: ${problems.slice(0, 3).map((p) => `\`${p}\``).join('; ')}`);
     }

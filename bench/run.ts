@@ -122,11 +122,12 @@ async function main(): Promise<void> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   try {
     for (const scenario of scenarios) {
-      const entry: ScenarioRuns = { scenario, runs: { project: [], baseline: [] }, notes: notesFor.get(scenario) ?? [] };
+      const entry: ScenarioRuns = { scenario, runs: { project: [], baseline: [], memory: [] }, notes: notesFor.get(scenario) ?? [] };
       results.push(entry);
       const runs = scenario.runs?.(settings) ?? settings.runs;
       for (let run = 0; run < runs; run++) {
-        for (const kind of scenario.projectOnly ? (['project'] as const) : (['project', 'baseline'] as const)) {
+        const kinds: ServerKind[] = scenario.projectOnly ? ['project'] : scenario.compareStores ? ['project', 'baseline', 'memory'] : ['project', 'baseline'];
+        for (const kind of kinds) {
           const profileName = profile && run === 0 ? `${scenario.name}-${kind}.cpuprofile` : undefined;
           const t0 = Date.now();
           const result = await runOnce(kind, scenario, pool, settings, profileName);

@@ -43,6 +43,8 @@ export interface Scenario {
   runs?(settings: Settings): number;
   /** Measures what the baseline does not have (accounts): its figures are the project's alone. */
   projectOnly?: boolean;
+  /** Also runs the project on `--store memory`, to report what its SQLite store costs. */
+  compareStores?: boolean;
   run(server: RunningServer, pool: WorkerPool, settings: Settings): Promise<RunResult>;
 }
 

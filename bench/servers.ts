@@ -12,12 +12,14 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { GC_WAIT_MS, SERVER_START_TIMEOUT_MS } from './limits.js';
 
-export type ServerKind = 'project' | 'baseline';
+/** `memory`: the project on `--store memory`, to price its shipped SQLite store. */
+export type ServerKind = 'project' | 'baseline' | 'memory';
 
 const DIST = fileURLToPath(new URL('..', import.meta.url));
 const SCRIPTS: Record<ServerKind, string> = {
   project: `${DIST}src/cli.js`,
   baseline: `${DIST}bench/baselines/ws-server.js`,
+  memory: `${DIST}src/cli.js`,
 };
 /**
  * The project's flood control and per-address cap are for the open internet:
@@ -27,6 +29,7 @@ const SCRIPTS: Record<ServerKind, string> = {
 const LIMITS_OFF: Record<ServerKind, string[]> = {
   project: ['--rate-limit', '0', '--max-connections-per-ip', '0', '--max-connections', '100000'],
   baseline: [],
+  memory: ['--rate-limit', '0', '--max-connections-per-ip', '0', '--max-connections', '100000', '--store', 'memory'],
 };
 const GC_HOOK = `${DIST}bench/gc-hook.js`;
 /** Linux reports CPU time in clock ticks of 1/100 s on every platform Node supports. */

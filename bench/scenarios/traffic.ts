@@ -84,6 +84,7 @@ function floodScenario(name: string, channels: number, size: number, window: num
     describe: () =>
       `${channels} channel(s) of ${size} members, every member sending as fast as it can with at most ${window} of its messages unacknowledged; deliveries per second over the window.`,
     figures: [{ ...deliveries, target }, cpu],
+    compareStores: true,
     async run(server, pool, settings): Promise<RunResult> {
       const m = await measure(server, pool, settings, plan(name, channels, size), { kind: 'flood', window });
       return { ok: m.ok, problems: m.problems, figures: { deliveries: m.deliveriesPerSecond, cpu: m.serverCpuShare } };

@@ -13,7 +13,11 @@ export function testAccounts(): Accounts {
   return new Accounts(new MemoryStore(), { policy: { scrypt: CHEAP_SCRYPT } });
 }
 
-/** Resolves once the promise actors started so far (store look-ups, cheap hashes) have answered. */
-export async function settle(rounds = 3): Promise<void> {
+/**
+ * Resolves once the promise actors started so far (store look-ups, cheap
+ * hashes) have answered, and the outbox has stored and delivered what they
+ * queued: it may wait a few turns to group a commit (see machines/outbox.ts).
+ */
+export async function settle(rounds = 8): Promise<void> {
   for (let i = 0; i < rounds; i += 1) await new Promise((resolve) => setImmediate(resolve));
 }
