@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { expectAuthRequired, PASSWORD, register, signIn } from '../support/auth.js';
+import { connectAsked, expectAuthRequired, PASSWORD, register, registerAndLeave, signIn } from '../support/auth.js';
 import { TestClient } from '../support/client.js';
 import { useServer } from '../support/server.js';
 
@@ -16,7 +16,8 @@ const start = useServer();
 
 describe('registration (type 1)', () => {
   it('registers the nick to the sender alone and broadcasts nothing', async () => {
-    const { login } = await start();
+    const h = await start();
+    const { login } = h;
     const bob = await login('bob');
     const alice = await login('Alice');
     await bob.next();
@@ -26,7 +27,8 @@ describe('registration (type 1)', () => {
   });
 
   it('answers already_registered when the nick is registered', async () => {
-    const { login } = await start();
+    const h = await start();
+    const { login } = h;
     const alice = await login('alice');
     await register(alice, 'alice');
     alice.send({ type: 1, password: 'another password', id: 2 });
@@ -34,7 +36,8 @@ describe('registration (type 1)', () => {
   });
 
   it('answers weak_password for passwords under 8 or over 1,024 characters, and bad_request for a missing one', async () => {
-    const { login } = await start();
+    const h = await start();
+    const { login } = h;
     const alice = await login('alice');
     alice.send({ type: 1, password: '1234567' });
     await alice.expectError('weak_password');
@@ -49,7 +52,8 @@ describe('registration (type 1)', () => {
   });
 
   it('answers not_registered to a password change on a nick nobody registered', async () => {
-    const { login } = await start();
+    const h = await start();
+    const { login } = h;
     const alice = await login('alice');
     alice.send({ type: 1, password: 'new password', old_password: PASSWORD });
     await alice.expectError('not_registered');
@@ -58,10 +62,9 @@ describe('registration (type 1)', () => {
 
 describe('signing in to a registered nick', () => {
   it('asks for credentials, tells nobody else, and keeps the nick out of the user list until then', async () => {
-    const { login, connect } = await start();
-    const alice = await login('alice');
-    await register(alice, 'alice');
-    await alice.close();
+    const h = await start();
+    const { login, connect } = h;
+    await registerAndLeave(h, 'alice');
     const bob = await login('bob');
     const again = await connect('alice');
     const demand = await expectAuthRequired(again);
@@ -72,13 +75,11 @@ describe('signing in to a registered nick', () => {
   });
 
   it('logs in with the right password: everyone hears type 2, and only the owner’s copy carries a token', async () => {
-    const { login, connect } = await start();
-    const first = await login('alice');
-    await register(first, 'alice');
-    await first.close();
+    const h = await start();
+    const { login } = h;
+    await registerAndLeave(h, 'alice');
     const bob = await login('bob');
-    const alice = await connect('alice');
-    await expectAuthRequired(alice);
+    const alice = await connectAsked(h, 'alice');
     alice.send({ type: 2, user: 'alice', password: PASSWORD });
     const own = await alice.next();
     expect(own).toEqual({ type: 2, user: 'alice', token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
@@ -87,10 +88,9 @@ describe('signing in to a registered nick', () => {
   });
 
   it('accepts the login as the very first frame, before the server asks', async () => {
-    const { login, server } = await start();
-    const first = await login('alice');
-    await register(first, 'alice');
-    await first.close();
+    const h = await start();
+    const { server } = h;
+    await registerAndLeave(h, 'alice');
     const alice = await TestClient.connect(server.url, 'alice');
     alice.send({ type: 2, user: 'alice', password: PASSWORD });
     await expectAuthRequired(alice);
@@ -100,12 +100,9 @@ describe('signing in to a registered nick', () => {
   });
 
   it('answers bad_password, and closes with 1008 on the third failure', async () => {
-    const { login, connect } = await start();
-    const first = await login('alice');
-    await register(first, 'alice');
-    await first.close();
-    const alice = await connect('alice');
-    await expectAuthRequired(alice);
+    const h = await start();
+    await registerAndLeave(h, 'alice');
+    const alice = await connectAsked(h, 'alice');
     for (const id of [1, 2, 3]) {
       alice.send({ type: 2, user: 'alice', password: `wrong password ${id}`, id });
       await alice.expectError('bad_password', id);
@@ -114,12 +111,10 @@ describe('signing in to a registered nick', () => {
   });
 
   it('answers auth_required to anything but a login, and bad_request to a login without one credential', async () => {
-    const { login, connect } = await start();
-    const first = await login('alice');
-    await register(first, 'alice');
-    await first.close();
-    const alice = await connect('alice');
-    await expectAuthRequired(alice);
+    const h = await start();
+    const { login } = h;
+    await registerAndLeave(h, 'alice');
+    const alice = await connectAsked(h, 'alice');
     alice.send({ type: 4, channel: '#x', id: 'j' });
     await alice.expectError('auth_required', 'j');
     alice.send({ type: 6 });
@@ -139,17 +134,13 @@ describe('signing in to a registered nick', () => {
   });
 
   it('logs in with a resume token, which hands out a fresh one; an unknown token gets bad_token', async () => {
-    const { login, connect } = await start();
-    const first = await login('alice');
-    await register(first, 'alice');
-    await first.close();
-    const second = await connect('alice');
-    await expectAuthRequired(second);
+    const h = await start();
+    await registerAndLeave(h, 'alice');
+    const second = await connectAsked(h, 'alice');
     const token = await signIn(second, 'alice', { password: PASSWORD });
     await second.close();
 
-    const third = await connect('alice');
-    await expectAuthRequired(third);
+    const third = await connectAsked(h, 'alice');
     third.send({ type: 2, user: 'alice', token: 'not-a-token', id: 't' });
     await third.expectError('bad_token', 't');
     const fresh = await signIn(third, 'alice', { token });
@@ -158,42 +149,38 @@ describe('signing in to a registered nick', () => {
 
   it('refuses a token of another nick, and one older than 30 days', async () => {
     let now = Date.now();
-    const { login, connect } = await start({ accounts: { now: () => now } });
+    const h = await start({ accounts: { now: () => now } });
+    const { login } = h;
     for (const nick of ['alice', 'bob']) {
       const client = await login(nick);
       await register(client, nick);
       await client.close();
     }
-    const alice = await connect('alice');
-    await expectAuthRequired(alice);
+    const alice = await connectAsked(h, 'alice');
     const token = await signIn(alice, 'alice', { password: PASSWORD });
     await alice.close();
 
-    const bob = await connect('bob');
-    await expectAuthRequired(bob);
+    const bob = await connectAsked(h, 'bob');
     bob.send({ type: 2, user: 'bob', token });
     await bob.expectError('bad_token');
 
     now += 30 * 24 * 60 * 60 * 1000;
-    const later = await connect('alice');
-    await expectAuthRequired(later);
+    const later = await connectAsked(h, 'alice');
     later.send({ type: 2, user: 'alice', token });
     await later.expectError('bad_token');
   });
 
   it('closes with auth_timeout and 1008 when no login arrives in time', async () => {
-    const { login, connect } = await start({ limits: { authTimeoutMs: 300 } });
-    const first = await login('alice');
-    await register(first, 'alice');
-    await first.close();
-    const alice = await connect('alice');
-    await expectAuthRequired(alice);
+    const h = await start({ limits: { authTimeoutMs: 300 } });
+    await registerAndLeave(h, 'alice');
+    const alice = await connectAsked(h, 'alice');
     await alice.expectError('auth_timeout');
     expect((await alice.closed).code).toBe(1008);
   });
 
   it('leaves guests as they were: first come, first served', async () => {
-    const { login, connect } = await start();
+    const h = await start();
+    const { login, connect } = h;
     await login('guest');
     const other = await connect('GUEST');
     await other.expectError('nick_taken');
@@ -203,12 +190,9 @@ describe('signing in to a registered nick', () => {
 
 describe('password changes', () => {
   it('changes the password, revokes every token, and refuses a wrong old password', async () => {
-    const { login, connect } = await start();
-    const first = await login('alice');
-    await register(first, 'alice');
-    await first.close();
-    const alice = await connect('alice');
-    await expectAuthRequired(alice);
+    const h = await start();
+    await registerAndLeave(h, 'alice');
+    const alice = await connectAsked(h, 'alice');
     const token = await signIn(alice, 'alice', { password: PASSWORD });
 
     alice.send({ type: 1, password: 'a new password', old_password: 'not the password', id: 'c1' });
@@ -217,8 +201,7 @@ describe('password changes', () => {
     await alice.expect({ type: 1, user: 'alice', changed: true, id: 'c2' });
     await alice.close();
 
-    const withToken = await connect('alice');
-    await expectAuthRequired(withToken);
+    const withToken = await connectAsked(h, 'alice');
     withToken.send({ type: 2, user: 'alice', token });
     await withToken.expectError('bad_token');
     withToken.send({ type: 2, user: 'alice', password: PASSWORD });
@@ -227,7 +210,8 @@ describe('password changes', () => {
   });
 
   it('lets a guest who just registered change the password on the same connection', async () => {
-    const { login } = await start();
+    const h = await start();
+    const { login } = h;
     const alice = await login('alice');
     await register(alice, 'alice');
     alice.send({ type: 1, password: 'second password', old_password: PASSWORD });
@@ -237,7 +221,8 @@ describe('password changes', () => {
 
 describe('takeover', () => {
   it('closes the other connection with 4001, logs it out for everyone, then logs the owner in', async () => {
-    const { login, connect } = await start();
+    const h = await start();
+    const { login } = h;
     const bob = await login('bob');
     const old = await login('alice');
     await bob.next();
@@ -248,8 +233,7 @@ describe('takeover', () => {
     await bob.expect({ type: 4, channel: '#x', user: 'bob' });
     await old.next();
 
-    const fresh = await connect('alice');
-    await expectAuthRequired(fresh);
+    const fresh = await connectAsked(h, 'alice');
     fresh.send({ type: 2, user: 'alice', password: PASSWORD });
     const closed = await old.closed;
     expect(closed).toEqual({ code: 4001, reason: 'signed in elsewhere' });
@@ -265,22 +249,19 @@ describe('takeover', () => {
 describe('throttling', () => {
   it('locks a nick after 5 wrong passwords in a row without hashing, and a correct login after the lockout resets it', async () => {
     let now = Date.now();
-    const { login, connect, server } = await start({ accounts: { now: () => now } });
-    const first = await login('alice');
-    await register(first, 'alice');
-    await first.close();
+    const h = await start({ accounts: { now: () => now } });
+    const { server } = h;
+    await registerAndLeave(h, 'alice');
 
     const attempt = async (client: TestClient, password: string) => {
       client.send({ type: 2, user: 'alice', password });
       return client.next();
     };
     // Three failures close a connection, so the five take two.
-    const firstTry = await connect('alice');
-    await expectAuthRequired(firstTry);
+    const firstTry = await connectAsked(h, 'alice');
     for (const failure of [1, 2, 3]) expect(await attempt(firstTry, `wrong ${failure}`)).toMatchObject({ code: 'bad_password' });
     expect((await firstTry.closed).code).toBe(1008);
-    const client = await connect('alice');
-    await expectAuthRequired(client);
+    const client = await connectAsked(h, 'alice');
     for (const failure of [4, 5]) expect(await attempt(client, `wrong ${failure}`)).toMatchObject({ code: 'bad_password' });
     const hashed = server.accounts.hashes.started;
     expect(await attempt(client, PASSWORD)).toMatchObject({ code: 'auth_throttled' });
@@ -290,18 +271,16 @@ describe('throttling', () => {
     await signIn(client, 'alice', { password: PASSWORD });
     await client.close();
     // Reset: five more wrong passwords are needed for the next lockout, not one.
-    const next = await connect('alice');
-    await expectAuthRequired(next);
+    const next = await connectAsked(h, 'alice');
     expect(await attempt(next, 'wrong again')).toMatchObject({ code: 'bad_password' });
     expect(await attempt(next, PASSWORD)).toMatchObject({ type: 2, user: 'alice' });
   });
 
   it('locks a nick again for twice as long when it fails after its first lockout', async () => {
     let now = Date.now();
-    const { login, connect } = await start({ accounts: { now: () => now } });
-    const first = await login('alice');
-    await register(first, 'alice');
-    await first.close();
+    const h = await start({ accounts: { now: () => now } });
+    const { connect } = h;
+    await registerAndLeave(h, 'alice');
     const fail = async (count: number) => {
       for (let i = 0; i < count; i += 1) {
         const client = await connect('alice');
@@ -315,8 +294,7 @@ describe('throttling', () => {
     now += 60_000;
     await fail(1);
     now += 60_000;
-    const client = await connect('alice');
-    await expectAuthRequired(client);
+    const client = await connectAsked(h, 'alice');
     client.send({ type: 2, user: 'alice', password: PASSWORD });
     await client.expectError('auth_throttled');
     now += 60_000;
@@ -324,7 +302,8 @@ describe('throttling', () => {
   });
 
   it('locks an address after 20 wrong passwords within 10 minutes, whichever nicks they were for', async () => {
-    const { login, connect } = await start();
+    const h = await start();
+    const { login, connect } = h;
     const nicks = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6'];
     for (const nick of nicks) {
       const client = await login(nick);
@@ -343,8 +322,7 @@ describe('throttling', () => {
         await client.terminate();
       }
     }
-    const last = await connect('n6');
-    await expectAuthRequired(last);
+    const last = await connectAsked(h, 'n6');
     last.send({ type: 2, user: 'n6', password: PASSWORD });
     await last.expectError('auth_throttled');
   });

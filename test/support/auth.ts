@@ -4,6 +4,12 @@
  */
 import type { Frame, TestClient } from './client.js';
 
+/** What a test server harness offers that these steps use (see support/server.ts). */
+interface Connecting {
+  login(nick: string): Promise<TestClient>;
+  connect(nick: string): Promise<TestClient>;
+}
+
 export const PASSWORD = 'correct horse battery';
 
 /** Registers the client's nick and checks the answer. */
@@ -30,4 +36,18 @@ export async function signIn(client: TestClient, nick: string, credential: { pas
   }
   await client.next((frame) => frame.type === 6);
   return own.token;
+}
+
+/** Registers `nick` on a connection of its own, then leaves: the nick is registered and nobody holds it. */
+export async function registerAndLeave(harness: Connecting, nick: string, password = PASSWORD): Promise<void> {
+  const client = await harness.login(nick);
+  await register(client, nick, password);
+  await client.close();
+}
+
+/** Connects as a registered nick and awaits the server's demand for credentials. */
+export async function connectAsked(harness: Connecting, nick: string): Promise<TestClient> {
+  const client = await harness.connect(nick);
+  await expectAuthRequired(client);
+  return client;
 }
