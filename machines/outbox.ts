@@ -147,12 +147,12 @@ export function createOutbox(settings: OutboxSettings | (() => OutboxSettings)) 
     };
 
     /** Stores the turn's channel events in one batch, then delivers everything in the order it came. */
-    const flush = (): void => {
+    const flush = (mode?: 'at once'): void => {
       scheduled = false;
       // Busy: a commit just happened. Waiting a turn or two gathers more events into the next one,
       // which is what makes a store's per-commit cost small per event; idle, a batch goes at once.
       const sinceCommit = performance.now() - committedAt;
-      if (sinceCommit < GROUP_COMMIT_MS && postponed < GROUP_COMMIT_TURNS && pending.length < GROUP_COMMIT_EVENTS) {
+      if (mode !== 'at once' && sinceCommit < GROUP_COMMIT_MS && postponed < GROUP_COMMIT_TURNS && pending.length < GROUP_COMMIT_EVENTS) {
         postponed += 1;
         scheduled = true;
         setImmediate(flush);
@@ -205,6 +205,11 @@ export function createOutbox(settings: OutboxSettings | (() => OutboxSettings)) 
         setImmediate(flush);
       }
     });
+
+    // Stopping (the server shutting down) stores and sends what is waiting, before the store is closed.
+    return () => {
+      if (pending.length > 0) flush('at once');
+    };
   });
 }
 
