@@ -467,7 +467,8 @@ describe.runIf(runBrowserTests)('the chat page', () => {
     const tess = await TestClient.login(server.url, 'tess');
     clients.push(tess);
     tess.send({ type: 4, channel: '#flask' });
-    await tess.next();
+    // Sam's join comes first, as history: wait for tess's own.
+    await tess.until((frame) => frame.type === 4 && frame.user === 'tess');
     await log(page, '#flask').getByText('tess').first().waitFor();
     await say(page, '#flask', '    ');
     await page.getByLabel('Message to #flask').press('Enter');
