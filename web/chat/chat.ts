@@ -74,6 +74,7 @@ const ui = {
   loginView: byId<HTMLElement>('login-view'),
   loginForm: byId<HTMLFormElement>('login-form'),
   loginHeading: byId<HTMLHeadingElement>('login-heading'),
+  loginSubmit: byId<HTMLButtonElement>('login-submit'),
   nick: byId<HTMLInputElement>('nick'),
   passwordRow: byId<HTMLDivElement>('password-row'),
   passwordNote: byId<HTMLParagraphElement>('password-note'),
@@ -519,6 +520,8 @@ function askForPassword(problem: string): void {
   const kept = state.inChat ? ' Your channels and unsent messages are kept.' : '';
   ui.passwordNote.textContent = `“${state.nick}” is a registered nick: type its password to sign in.${kept}`;
   ui.loginHeading.textContent = 'Sign in';
+  ui.loginSubmit.textContent = 'Sign in';
+  ui.loginForm.classList.add('asking');
   ui.passwordRow.hidden = false;
   showLoginForm();
   setFieldError(ui.nick, ui.loginError, '');
@@ -531,6 +534,8 @@ function askForPassword(problem: string): void {
 function hidePasswordRow(): void {
   ui.passwordRow.hidden = true;
   ui.loginHeading.textContent = 'Pick a nick';
+  ui.loginSubmit.textContent = 'Log in';
+  ui.loginForm.classList.remove('asking');
   ui.password.value = '';
   ui.password.removeAttribute('aria-invalid');
   state.pendingPassword = undefined;
@@ -674,7 +679,7 @@ function showPast(tab: Tab, past: Frame[], rejoin: boolean, recovered: boolean, 
       : 'the server no longer keeps all that was said while this page was disconnected.';
     appendLine(tab.name, markerLine('gap', `Some messages could not be recovered: ${why}`));
   } else if (fresh.length > 0) {
-    appendLine(tab.name, markerLine('recovered', 'Recovered while you were disconnected:'));
+    appendLine(tab.name, markerLine('recovered', 'Recovered while you were disconnected'));
   }
   for (const frame of fresh) {
     // One of ours that reached the server before the drop: done, not to be sent again.
