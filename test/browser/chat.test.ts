@@ -377,6 +377,28 @@ describe.runIf(runBrowserTests)('the chat page', () => {
     expect(trouble).toEqual([]);
   });
 
+  it('lets a person take their time over the password: the server’s timeout passes unseen, and signing in still works', async () => {
+    const server = await serve(0, { accounts: { policy: { scrypt: CHEAP_SCRYPT } }, limits: { authTimeoutMs: 300 } });
+    await registered(server, 'slow');
+    const { page, trouble } = await open(server);
+    await page.getByLabel('Nick').fill('slow');
+    await page.getByLabel('Nick').press('Enter');
+    await passwordField(page).waitFor();
+    // Long past the server's patience: it said auth_timeout and closed the socket.
+    await expect.poll(() => server.transport.sockets.size, { timeout: 5_000 }).toBe(0);
+    await page.waitForTimeout(300);
+    expect(await shownAlerts(page)).toEqual([]);
+    expect(await passwordField(page).isVisible()).toBe(true);
+    const tries = server.connections();
+    await page.waitForTimeout(1_000);
+    expect(server.connections()).toBe(tries);
+
+    await passwordField(page).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await status(page).filter({ hasText: 'Connected as slow.' }).waitFor();
+    expect(trouble).toEqual([]);
+  });
+
   it('registers a guest nick from the page, checking the password rule first, and a reconnect signs in without asking', async () => {
     const server = await serve(0, { accounts: { policy: { scrypt: CHEAP_SCRYPT } } });
     const { page, trouble } = await open(server, { width: 390, height: 844 });

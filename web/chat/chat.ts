@@ -543,6 +543,9 @@ function hidePasswordRow(): void {
 
 /** A login was refused: a token the server no longer takes is forgotten, and the person is asked (again). */
 function onSignInRefused(code: string, serverText: string | undefined): void {
+  // The server stopped waiting while the person looked for the password: nothing they did was wrong,
+  // and the next try opens a new connection by itself, so there is nothing to say.
+  if (code === 'auth_timeout' && state.signIn === 'asking') return;
   const usedToken = state.signingInWith === 'token';
   if (code === 'bad_token' || (usedToken && code === 'bad_password')) forgetToken(state.nick);
   // The password this page registered with no longer works: it was changed elsewhere.
@@ -657,6 +660,8 @@ function renderOlder(tab: Tab): void {
   tab.older.hidden = !tab.history.more;
   const button = tab.older.querySelector('button')!;
   button.disabled = !state.online;
+  // A page asked for before a drop will not come: the button is ready again once the page is back.
+  if (!state.online) button.textContent = 'Load older messages';
 }
 
 /**

@@ -69,7 +69,7 @@ export function signInFailureInWords(code: string, nick: string): string | undef
     case 'auth_throttled':
       return `Too many wrong passwords for “${nick}” lately, so the server is not checking any for now. Wait a minute, then try again.`;
     case 'auth_timeout':
-      return 'The server stopped waiting for the password. Type it again to sign in.';
+      return 'The server stopped waiting for the password. Sign in again.';
     default:
       return undefined;
   }
