@@ -678,15 +678,17 @@ function showPast(tab: Tab, past: Frame[], rejoin: boolean, recovered: boolean, 
     for (const frame of fresh) appendLine(tab.name, eventLine(frame, 'earlier'));
     return;
   }
+  // This page's own leave on dropping and its join on coming back are news to others, not to the person.
+  const missed = fresh.filter((frame) => frame.type === 0 || frame.user !== state.nick);
   if (!recovered || freshEpoch) {
     const why = freshEpoch
       ? 'the server started afresh and lost what was said before.'
       : 'the server no longer keeps all that was said while this page was disconnected.';
     appendLine(tab.name, markerLine('gap', `Some messages could not be recovered: ${why}`));
-  } else if (fresh.length > 0) {
+  } else if (missed.length > 0) {
     appendLine(tab.name, markerLine('recovered', 'Recovered while you were disconnected'));
   }
-  for (const frame of fresh) {
+  for (const frame of missed) {
     // One of ours that reached the server before the drop: done, not to be sent again.
     if (frame.type === 0 && frame.user === state.nick) state.outgoing.recovered(tab.name, String(frame.message))?.line?.remove();
     appendLine(tab.name, eventLine(frame));
