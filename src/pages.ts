@@ -48,7 +48,7 @@ function findRoot(start: string): string {
 }
 
 /** The chat page's script modules, each imported by chat.js as `./NAME.js`. */
-const CHAT_MODULES = ['chat', 'names', 'outgoing', 'reconnect', 'refusals', 'words'];
+const CHAT_MODULES = ['chat', 'channel-history', 'event-time', 'names', 'outgoing', 'passwords', 'reconnect', 'refusals', 'saved-sign-in', 'words'];
 
 const chatPages: Record<string, Page> = {
   '/': { file: join(root, 'web/chat/index.html'), contentType: HTML },

@@ -2,18 +2,23 @@
  * @module chat.test: the chat page at `/`, used by people in a real Chromium
  * against a real server, found by what a person sees: text, roles and labels.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startChatServer, type ChatServer, type ChatServerOptions } from '../../src/server.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
 import { launchBrowser, runBrowserTests, screenshot, watchForTrouble, type Browser } from '../support/browser.js';
 import { TestClient } from '../support/client.js';
-import { startFakeServer, type FakeServer } from '../support/fake-chat-server.js';
+import { CHEAP_SCRYPT } from '../support/accounts.js';
+import { expectAuthRequired, PASSWORD, register, signIn } from '../support/auth.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)><script>alert(2)</script>';
 
 describe.runIf(runBrowserTests)('the chat page', () => {
   let browser: Browser;
-  const servers: (ChatServer | FakeServer)[] = [];
+  const servers: ChatServer[] = [];
   const pages: Page[] = [];
   const clients: TestClient[] = [];
 
@@ -201,6 +206,9 @@ describe.runIf(runBrowserTests)('the chat page', () => {
     await status(page).filter({ hasText: 'Reconnected as erin; rejoined #tornado.' }).waitFor({ timeout: (left - 1.5) * 1000 });
     await page.getByRole('button', { name: 'Retry now' }).waitFor({ state: 'hidden' });
     await log(page, '#tornado').getByText('Rejoined #tornado.').waitFor();
+    // A fresh memory store: another epoch, so what was said meanwhile is lost, and the page says so.
+    await log(page, '#tornado').getByText('Some messages could not be recovered: the server started afresh').waitFor();
+    await screenshot(page, 'chat-not-recovered');
 
     const frank = await TestClient.login(second.url, 'frank');
     clients.push(frank);
@@ -305,24 +313,267 @@ describe.runIf(runBrowserTests)('the chat page', () => {
     expect(message).toMatchObject({ dest: '#django', user: 'ivy2', message: 'typed before the nick was taken' });
   }, 60_000);
 
-  it('on auth_required or a takeover (4001) stops retrying and goes back to the login form saying why', async () => {
-    const fake = await startFakeServer();
-    servers.push(fake);
-    const { page } = await open(fake);
+  /** A registered nick, as another client registers it: a guest that sets a password, then goes. */
+  async function registered(server: { url: string }, nick: string): Promise<void> {
+    const owner = await TestClient.login(server.url, nick);
+    await register(owner, nick);
+    await owner.close();
+  }
 
-    await page.getByLabel('Nick').fill('registered');
+  const passwordField = (page: Page) => page.getByLabel('Password', { exact: true });
+
+  it('asks for the password of a registered nick, says when it is wrong, and a reload signs in with the saved token', async () => {
+    const server = await serve(0, { accounts: { policy: { scrypt: CHEAP_SCRYPT } } });
+    await registered(server, 'wren');
+    const { page, trouble } = await open(server);
+
+    await page.getByLabel('Nick').fill('wren');
     await page.getByLabel('Nick').press('Enter');
-    await page.getByRole('alert').filter({ hasText: '“registered” is a registered nick and needs its password.' }).waitFor();
-    await page.waitForTimeout(2_000);
-    expect(fake.connections).toEqual(['registered']);
+    await page.getByText('“wren” is a registered nick: type its password to sign in.').waitFor();
+    await status(page).filter({ hasText: 'Not logged in: “wren” needs its password.' }).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('password');
+    expect(await shownAlerts(page)).toEqual([]);
 
-    await logIn(page, 'dana');
-    fake.takeOver('dana');
+    // Checked in the page: too short never reaches the server (nor counts towards its throttling).
+    await passwordField(page).fill('short');
+    await passwordField(page).press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'Too short: 5 characters, and a password has at least 8.' }).waitFor();
+    await passwordField(page).fill('not the password');
+    await passwordField(page).press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'That is not the password of “wren”. Check it and try again.' }).waitFor();
+    expect(await shownAlerts(page)).toEqual(['That is not the password of “wren”. Check it and try again.']);
+    await screenshot(page, 'chat-wrong-password');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'chat-wrong-password-390x844');
+    await page.setViewportSize({ width: 1280, height: 720 });
+
+    await passwordField(page).fill(PASSWORD);
+    await passwordField(page).press('Enter');
+    await status(page).filter({ hasText: 'Connected as wren.' }).waitFor();
+    await log(page, 'Server').getByText('You signed in as').waitFor();
+    expect(await shownAlerts(page)).toEqual([]);
+    await joinChannel(page, '#wrens');
+
+    // A reload signs in by itself with the saved token: nothing is typed, and no password is asked for.
+    const before = server.connections();
+    await page.reload();
+    await status(page).filter({ hasText: 'Connected as wren.' }).waitFor();
+    expect(server.connections()).toBe(before + 1);
+    expect(await passwordField(page).isVisible()).toBe(false);
+    expect(await page.getByText('Logged in as wren', { exact: true }).isVisible()).toBe(true);
+
+    // Forget me: signed in still, but the next visit asks.
+    await page.getByRole('button', { name: 'Forget me on this browser' }).click();
+    await status(page).filter({ hasText: 'This browser no longer remembers you' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Forget me on this browser' }).isVisible()).toBe(false);
+    const beforeForgotten = server.connections();
+    await page.reload();
+    await page.getByLabel('Nick').waitFor();
+    await page.waitForTimeout(500);
+    expect(server.connections()).toBe(beforeForgotten);
+    await page.getByLabel('Nick').fill('wren');
+    await page.getByLabel('Nick').press('Enter');
+    await page.getByText('“wren” is a registered nick: type its password to sign in.').waitFor();
+    expect(trouble).toEqual([]);
+  });
+
+  it('lets a person take their time over the password: the server’s timeout passes unseen, and signing in still works', async () => {
+    const server = await serve(0, { accounts: { policy: { scrypt: CHEAP_SCRYPT } }, limits: { authTimeoutMs: 300 } });
+    await registered(server, 'slow');
+    const { page, trouble } = await open(server);
+    await page.getByLabel('Nick').fill('slow');
+    await page.getByLabel('Nick').press('Enter');
+    await passwordField(page).waitFor();
+    // Long past the server's patience: it said auth_timeout and closed the socket.
+    await expect.poll(() => server.transport.sockets.size, { timeout: 5_000 }).toBe(0);
+    await page.waitForTimeout(300);
+    expect(await shownAlerts(page)).toEqual([]);
+    expect(await passwordField(page).isVisible()).toBe(true);
+    const tries = server.connections();
+    await page.waitForTimeout(1_000);
+    expect(server.connections()).toBe(tries);
+
+    await passwordField(page).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await status(page).filter({ hasText: 'Connected as slow.' }).waitFor();
+    expect(trouble).toEqual([]);
+  });
+
+  it('registers a guest nick from the page, checking the password rule first, and a reconnect signs in without asking', async () => {
+    const server = await serve(0, { accounts: { policy: { scrypt: CHEAP_SCRYPT } } });
+    const { page, trouble } = await open(server, { width: 390, height: 844 });
+    await logIn(page, 'yara');
+    await joinChannel(page, '#yarns');
+    await page.getByRole('button', { name: 'Register this nick' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Register “yara”' });
+    await dialog.waitFor();
+    await dialog.getByLabel('New password').fill('short');
+    await dialog.getByRole('button', { name: 'Register' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'Too short: 5 characters, and a password has at least 8.' }).waitFor();
+    await screenshot(page, 'chat-register-390x844');
+    // Nothing was sent: the nick is still a guest's.
+    const probe = await TestClient.connect(server.url, 'Yara');
+    clients.push(probe);
+    await probe.expectError('nick_taken');
+
+    await dialog.getByLabel('New password').fill(PASSWORD);
+    await dialog.getByRole('button', { name: 'Register' }).click();
+    await status(page).filter({ hasText: '“yara” is registered to you now' }).waitFor();
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await page.getByRole('button', { name: 'Register this nick' }).isVisible()).toBe(false);
+    expect(await shownAlerts(page)).toEqual([]);
+
+    // Registered for real: someone else connecting with it is asked for the password.
+    const other = await TestClient.connect(server.url, 'yara');
+    clients.push(other);
+    await expectAuthRequired(other);
+    await other.terminate();
+
+    // The connection drops: the page signs back in by itself (no token yet, the password it registered with) …
+    for (const ws of server.transport.sockets) ws.terminate();
+    await status(page).filter({ hasText: 'Reconnected as yara; rejoined #yarns.' }).waitFor({ timeout: 15_000 });
+    // Only the page's own leave and join were missed: nothing to mark as recovered.
+    expect(await log(page, '#yarns').getByText('Recovered while you were disconnected').count()).toBe(0);
+    expect(await log(page, '#yarns').getByText('yara left #yarns.').count()).toBe(0);
+    expect(await passwordField(page).isVisible()).toBe(false);
+    // … and from then on has a token to keep.
+    await page.getByRole('button', { name: 'Forget me on this browser' }).waitFor();
+    await screenshot(page, 'chat-signed-in-390x844');
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await screenshot(page, 'chat-signed-in-1280x720');
+    await page.getByRole('button', { name: 'Forget me on this browser' }).click();
+    await status(page).filter({ hasText: 'This browser no longer remembers you' }).waitFor();
+    expect(trouble).toEqual([]);
+  });
+
+  it('on a takeover (4001) stops retrying, says so in words, and does not sign back in by itself', async () => {
+    const server = await serve(0, { accounts: { policy: { scrypt: CHEAP_SCRYPT } } });
+    await registered(server, 'dana');
+    const { page } = await open(server);
+    await page.getByLabel('Nick').fill('dana');
+    await page.getByLabel('Nick').press('Enter');
+    await passwordField(page).fill(PASSWORD);
+    await passwordField(page).press('Enter');
+    await status(page).filter({ hasText: 'Connected as dana.' }).waitFor();
+
+    const elsewhere = await TestClient.connect(server.url, 'dana');
+    clients.push(elsewhere);
+    await expectAuthRequired(elsewhere);
+    await signIn(elsewhere, 'dana', { password: PASSWORD });
     await page.getByRole('alert').filter({ hasText: 'You were signed in as “dana” somewhere else, so this page was signed out.' }).waitFor();
     expect(await page.getByLabel('Nick').isVisible()).toBe(true);
+    const tries = server.connections();
     await page.waitForTimeout(2_000);
-    expect(fake.connections).toEqual(['registered', 'dana']);
+    expect(server.connections()).toBe(tries);
+    // Opened again, it waits to be asked: two tabs signing in by themselves would take the nick from each other for ever.
+    await page.reload();
+    await page.getByLabel('Nick').waitFor();
+    await page.waitForTimeout(500);
+    expect(server.connections()).toBe(tries);
   });
+
+  it('shows the channel’s past on joining as earlier, loads older pages until there are none, and shows nothing twice', async () => {
+    const server = await serve(0, { limits: { rateLimit: 0 } });
+    const ann = await TestClient.login(server.url, 'ann');
+    const bo = await TestClient.login(server.url, 'bo');
+    clients.push(ann, bo);
+    ann.send({ type: 4, channel: '#history' });
+    for (let i = 1; i <= 60; i++) ann.send({ type: 0, dest: '#history', message: `message ${i}` });
+    await ann.until((frame) => frame.message === 'message 60');
+    // Someone who came and went: in the past, not in the member list.
+    bo.send({ type: 4, channel: '#history' });
+    await bo.until((frame) => frame.type === 4 && frame.user === 'bo' && frame.history === undefined);
+    bo.send({ type: 5, channel: '#history' });
+    await ann.until((frame) => frame.type === 5 && frame.user === 'bo');
+
+    const { page, trouble } = await open(server, { width: 1280, height: 720 });
+    await logIn(page, 'cy');
+    await joinChannel(page, '#history');
+    const history = log(page, '#history');
+    await history.getByText('Earlier in #history').waitFor();
+    // The last 50 events: offsets 14 to 63, so messages 13 to 60 with bo's join and leave.
+    await history.getByText('message 60', { exact: true }).waitFor();
+    expect(await history.getByText('message 13', { exact: true }).count()).toBe(1);
+    expect(await history.getByText('message 12', { exact: true }).count()).toBe(0);
+    await history.getByText('left #history.').waitFor();
+    await members(page, '#history').getByText('ann', { exact: true }).waitFor();
+    expect(await members(page, '#history').getByRole('listitem').allTextContents()).toEqual(['ann', 'cy']);
+    await screenshot(page, 'chat-history-1280x720');
+    await history.evaluate((list) => (list.scrollTop = 0));
+    await screenshot(page, 'chat-history-top-1280x720');
+
+    await history.getByRole('button', { name: 'Load older messages' }).click();
+    await history.getByText('message 1', { exact: true }).waitFor();
+    // Offset 1 reached: nothing older, so the button goes.
+    await history.getByRole('button', { name: 'Load older messages' }).waitFor({ state: 'hidden' });
+    const texts = async () => history.locator('.message .text').allTextContents();
+    expect(await texts()).toEqual(Array.from({ length: 60 }, (_, i) => `message ${i + 1}`));
+    expect(await history.getByText('Earlier in #history').count()).toBe(1);
+
+    // Live from here on, each once.
+    ann.send({ type: 0, dest: '#history', message: 'live now' });
+    await history.getByText('live now', { exact: true }).waitFor();
+    expect((await texts()).slice(-2)).toEqual(['message 60', 'live now']);
+
+    // Leaving and joining again: the page's own past join and leave are shown, and neither closes the tab.
+    await page.getByRole('button', { name: 'Leave #history' }).click();
+    await page.getByRole('tab', { name: '#history' }).waitFor({ state: 'detached' });
+    await joinChannel(page, '#history');
+    await log(page, '#history').getByText('live now', { exact: true }).waitFor();
+    await log(page, '#history').getByText('cy left #history.').waitFor();
+    await page.waitForTimeout(300);
+    expect(await page.getByRole('tab', { name: '#history', selected: true }).count()).toBe(1);
+    expect(await members(page, '#history').getByRole('listitem').allTextContents()).toEqual(['ann', 'cy']);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'chat-history-390x844');
+    expect(trouble).toEqual([]);
+  });
+
+  it('after a server restart on the same data, rejoins with since and shows what was missed once, under a quiet marker', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'xstate-chat-recovery-'));
+    try {
+      const first = await serve(0, { store: new SqliteStore({ dataDir }) });
+      const { page, trouble } = await open(first, { width: 1280, height: 720 });
+      await logIn(page, 'dee');
+      await joinChannel(page, '#recover');
+      const eli = await TestClient.login(first.url, 'eli');
+      clients.push(eli);
+      eli.send({ type: 4, channel: '#recover' });
+      eli.send({ type: 0, dest: '#recover', message: 'before the restart' });
+      await log(page, '#recover').getByText('before the restart').waitFor();
+
+      await first.close();
+      await status(page).filter({ hasText: 'Connection lost: the server is restarting.' }).waitFor();
+      // Room for two: eli and a blocker keep the page out while eli says what it will have missed.
+      // No history on join: only a rejoin that asks with since hears what it missed.
+      const second = await serve(first.port, { store: new SqliteStore({ dataDir }), limits: { maxConnections: 2, historyOnJoin: 0 } });
+      const eli2 = await TestClient.login(second.url, 'eli');
+      const blocker = await TestClient.login(second.url, 'blocker');
+      clients.push(eli2, blocker);
+      eli2.send({ type: 4, channel: '#recover' });
+      eli2.send({ type: 0, dest: '#recover', message: 'missed one' });
+      eli2.send({ type: 0, dest: '#recover', message: 'missed two' });
+      await eli2.until((frame) => frame.message === 'missed two');
+      await blocker.close();
+      await hurryReconnect(page);
+
+      await status(page).filter({ hasText: 'Reconnected as dee; rejoined #recover.' }).waitFor({ timeout: 20_000 });
+      const recovered = log(page, '#recover');
+      await recovered.getByText('Recovered while you were disconnected').waitFor();
+      expect(await recovered.locator('.message .text').allTextContents()).toEqual(['before the restart', 'missed one', 'missed two']);
+      expect(await recovered.getByText('could not be recovered').count()).toBe(0);
+      eli2.send({ type: 0, dest: '#recover', message: 'after' });
+      await recovered.getByText('after', { exact: true }).waitFor();
+      expect(await recovered.locator('.message .text').allTextContents()).toEqual(['before the restart', 'missed one', 'missed two', 'after']);
+      await screenshot(page, 'chat-recovered-1280x720');
+      await page.setViewportSize({ width: 390, height: 844 });
+      await screenshot(page, 'chat-recovered-390x844');
+      expect(trouble).toEqual([]);
+    } finally {
+      await Promise.all(servers.splice(0).map((server) => server.close()));
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('on a phone keeps the message box in view and lets tabs scroll sideways in one row', async () => {
     const server = await serve();
@@ -467,7 +718,8 @@ describe.runIf(runBrowserTests)('the chat page', () => {
     const tess = await TestClient.login(server.url, 'tess');
     clients.push(tess);
     tess.send({ type: 4, channel: '#flask' });
-    await tess.next();
+    // Sam's join comes first, as history: wait for tess's own.
+    await tess.until((frame) => frame.type === 4 && frame.user === 'tess');
     await log(page, '#flask').getByText('tess').first().waitFor();
     await say(page, '#flask', '    ');
     await page.getByLabel('Message to #flask').press('Enter');

@@ -10,14 +10,24 @@
  * said once, in words, next to what it concerns, and disappears when it no
  * longer holds: the connection in the status line, a channel name next to the
  * join field, a message next to the message box, a refused login on the login form.
+ *
+ * A registered nick signs in with the token this browser saved (see
+ * saved-sign-in.ts), or asks for its password on the login form. Each
+ * channel's log is ordered and deduplicated by the server's offsets (see
+ * channel-history.ts): the past shown on joining, older pages, and what a
+ * rejoin after a reconnect recovers all fit in without anything shown twice.
  */
 
 import { byId, h } from '../dom.js';
+import { ChannelHistory } from './channel-history.js';
+import { shownTime } from './event-time.js';
 import { canonicalChannel, channelProblem, nickProblem } from './names.js';
 import { OutgoingMessages, type Outgoing } from './outgoing.js';
+import { passwordProblem } from './passwords.js';
 import { Reconnector } from './reconnect.js';
 import { explainRefusal, refusalOfClose, refusalOfError, type Refusal } from './refusals.js';
-import { closeInWords, errorInWords, type Action } from './words.js';
+import { forgetToken, nickToResume, savedToken, saveToken, stopResuming } from './saved-sign-in.js';
+import { closeInWords, errorInWords, signInFailureInWords, type Action } from './words.js';
 
 type Frame = { type: number } & Record<string, unknown>;
 
@@ -28,6 +38,9 @@ const CLOSE_LOGGED_OUT = 1000;
 
 const SERVER_TAB = 'server';
 
+/** Events one "Load older" click asks for. */
+const PAGE_SIZE = 50;
+
 interface Tab {
   name: string;
   button: HTMLButtonElement;
@@ -37,6 +50,10 @@ interface Tab {
   members: HTMLUListElement | null;
   leave: HTMLButtonElement | null;
   nicks: string[];
+  /** Null for the server tab, which has no events. */
+  history: ChannelHistory | null;
+  /** The first line of the log: the "Load older" button, shown while the server may keep older events. */
+  older: HTMLLIElement | null;
 }
 
 /** What a request in flight was for, so its error lands where it belongs and says what did not happen. */
@@ -51,10 +68,17 @@ const ui = {
   status: byId<HTMLParagraphElement>('status'),
   retry: byId<HTMLButtonElement>('retry'),
   me: byId<HTMLParagraphElement>('me'),
+  register: byId<HTMLButtonElement>('register'),
+  forget: byId<HTMLButtonElement>('forget'),
   logout: byId<HTMLButtonElement>('logout'),
   loginView: byId<HTMLElement>('login-view'),
   loginForm: byId<HTMLFormElement>('login-form'),
+  loginHeading: byId<HTMLHeadingElement>('login-heading'),
+  loginSubmit: byId<HTMLButtonElement>('login-submit'),
   nick: byId<HTMLInputElement>('nick'),
+  passwordRow: byId<HTMLDivElement>('password-row'),
+  passwordNote: byId<HTMLParagraphElement>('password-note'),
+  password: byId<HTMLInputElement>('password'),
   loginError: byId<HTMLParagraphElement>('login-error'),
   startOver: byId<HTMLButtonElement>('start-over'),
   chatView: byId<HTMLElement>('chat-view'),
@@ -73,7 +97,23 @@ const ui = {
   composeError: byId<HTMLParagraphElement>('compose-error'),
   online: byId<HTMLUListElement>('online'),
   onlineCount: byId<HTMLSpanElement>('online-count'),
+  registerDialog: byId<HTMLDialogElement>('register-dialog'),
+  registerForm: byId<HTMLFormElement>('register-form'),
+  registerHeading: byId<HTMLHeadingElement>('register-heading'),
+  registerAbout: byId<HTMLParagraphElement>('register-about'),
+  registerNick: byId<HTMLInputElement>('register-nick'),
+  newPassword: byId<HTMLInputElement>('new-password'),
+  registerError: byId<HTMLParagraphElement>('register-error'),
+  registerSubmit: byId<HTMLButtonElement>('register-submit'),
+  registerCancel: byId<HTMLButtonElement>('register-cancel'),
 };
+
+/**
+ * Where signing in to a registered nick stands on the current socket:
+ * `none` (not asked, or a guest nick), `asking` (the person is asked for the
+ * password), `checking` (a password or token was sent, the answer is due).
+ */
+type SignIn = 'none' | 'asking' | 'checking';
 
 const state = {
   nick: '',
@@ -95,6 +135,23 @@ const state = {
   /** Channels this person asked to leave, so focus can move on sensibly once they are gone. */
   leaving: new Set<string>(),
   outgoing: new OutgoingMessages(),
+  signIn: 'none' as SignIn,
+  /** What the login in flight was sent with, so a refusal of a saved token forgets it. */
+  signingInWith: 'password' as 'password' | 'token',
+  /** A password typed while no socket was waiting for it: sent when the next one asks. */
+  pendingPassword: undefined as string | undefined,
+  /**
+   * The password this page registered the nick with, kept in memory only until
+   * a sign-in hands out a token: the server's answer to a registration carries
+   * none, and a reconnect meanwhile should not have to ask.
+   */
+  registeredPassword: undefined as string | undefined,
+  /** The nick is registered and this page is signed in as its owner. */
+  owner: false,
+  /** The password of a registration in flight. */
+  registering: undefined as string | undefined,
+  /** Channel events that came before their channel's own join frame (history, recovery), kept until it comes. */
+  past: new Map<string, Frame[]>(),
 };
 
 const reconnector = new Reconnector(
@@ -113,20 +170,29 @@ function setStatus(text: string): void {
   ui.status.textContent = text;
 }
 
-function time(): string {
-  return new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+function timeElement(ms: number): HTMLTimeElement {
+  return h('time', { datetime: new Date(ms).toISOString() }, shownTime(ms));
 }
 
 function addLine(tabName: string, kind: string, ...parts: (Node | string)[]): HTMLLIElement | undefined {
+  return appendLine(tabName, h('li', { class: `line ${kind}` }, timeElement(Date.now()), ' ', ...parts));
+}
+
+/** Adds a line at the end of a tab's log, following the conversation unless the reader scrolled back. */
+function appendLine(tabName: string, line: HTMLLIElement): HTMLLIElement | undefined {
   const tab = state.tabs.get(tabName);
   if (!tab) return undefined;
-  // Follow the conversation unless the reader scrolled back; one's own lines are always brought into view.
-  const stick = kind.includes('own') || tab.log.scrollTop + tab.log.clientHeight >= tab.log.scrollHeight - 4;
-  const line = h('li', { class: `line ${kind}` }, h('time', {}, time()), ' ', ...parts);
+  // One's own lines are always brought into view.
+  const stick = line.classList.contains('own') || tab.log.scrollTop + tab.log.clientHeight >= tab.log.scrollHeight - 4;
   tab.log.append(line);
   if (stick) tab.log.scrollTop = tab.log.scrollHeight;
   if (tabName !== state.active) tab.button.classList.add('unread');
   return line;
+}
+
+/** A line between others, saying something about the log itself (where the past starts, what was missed). */
+function markerLine(kind: string, text: string): HTMLLIElement {
+  return h('li', { class: `line marker ${kind}` }, h('span', {}, text));
 }
 
 function nickSpan(nick: string): HTMLSpanElement {
@@ -155,7 +221,10 @@ function renderConnection(): void {
   document.body.classList.toggle('offline', offline && state.inChat);
   ui.joinButton.disabled = offline;
   for (const button of ui.suggestions.querySelectorAll('button')) button.disabled = offline;
-  for (const tab of state.tabs.values()) if (tab.leave) tab.leave.disabled = offline;
+  for (const tab of state.tabs.values()) {
+    if (tab.leave) tab.leave.disabled = offline;
+    renderOlder(tab);
+  }
 }
 
 // ---- tabs ------------------------------------------------------------------
@@ -176,7 +245,12 @@ function openTab(name: string): Tab {
   const panel = h('section', { class: 'panel', role: 'tabpanel', id: `panel-${index}`, 'aria-labelledby': `tab-${index}`, hidden: '' });
   let members: HTMLUListElement | null = null;
   let leave: HTMLButtonElement | null = null;
+  let older: HTMLLIElement | null = null;
   if (isChannel) {
+    const loadOlder = h('button', { type: 'button', class: 'secondary load-older' }, 'Load older messages');
+    loadOlder.addEventListener('click', () => requestOlder(name));
+    older = h('li', { class: 'older', hidden: '' }, loadOlder);
+    log.append(older);
     members = h('ul', { class: 'members', 'aria-label': `Members of ${name}` });
     leave = h('button', { type: 'button', class: 'leave' }, `Leave ${name}`);
     leave.addEventListener('click', () => {
@@ -189,7 +263,7 @@ function openTab(name: string): Tab {
   } else {
     panel.append(h('div', { class: 'panel-body' }, log));
   }
-  const tab: Tab = { name, button, panel, log, members, leave, nicks: [] };
+  const tab: Tab = { name, button, panel, log, members, leave, nicks: [], history: isChannel ? new ChannelHistory() : null, older };
   button.addEventListener('click', () => selectTab(name));
   button.addEventListener('keydown', (event) => moveTabFocus(event, name));
   ui.tabs.append(button);
@@ -281,6 +355,8 @@ function connect(): void {
   const socket = new WebSocket(socketUrl(state.nick));
   state.socket = socket;
   state.online = false;
+  state.signIn = 'none';
+  state.past.clear();
   socket.addEventListener('message', (event) => {
     if (state.socket !== socket || typeof event.data !== 'string') return;
     let frame: Frame;
@@ -303,10 +379,11 @@ function dropSocket(): void {
   const socket = state.socket;
   state.socket = null;
   state.online = false;
+  state.signIn = 'none';
   if (socket && socket.readyState <= WebSocket.OPEN) socket.close();
 }
 
-/** Sends a frame with a request id, remembering what it was for; returns the id. Only called while online. */
+/** Sends a frame with a request id, remembering what it was for; returns the id. Only called while the socket is open. */
 function request(frame: Frame, what: Request): number {
   const id = state.nextRequestId++;
   state.requests.set(id, what);
@@ -316,7 +393,14 @@ function request(frame: Frame, what: Request): number {
 
 function onClosed(code: number, reason: string): void {
   const wasOnline = state.online;
+  const asking = !ui.passwordRow.hidden && !ui.loginView.hidden;
   state.online = false;
+  state.signIn = 'none';
+  state.past.clear();
+  if (state.registering !== undefined) {
+    state.registering = undefined;
+    showRegisterProblem('The connection dropped before the server answered, so the nick is not registered. Try again once the page is back.');
+  }
   if (state.loggingOut || code === CLOSE_LOGGED_OUT) {
     resetToLogin('Logged out.');
     return;
@@ -324,6 +408,13 @@ function onClosed(code: number, reason: string): void {
   const refusal = refusalOfClose(code, reason);
   if (refusal) {
     showRefusal(refusal);
+    return;
+  }
+  if (asking) {
+    // The password form stays as it is (it already says what went wrong, if anything did); the
+    // next try opens a new connection. Retrying without the password would only be asked for it again.
+    reconnector.cancel();
+    setStatus(`Not logged in: “${state.nick}” needs its password.`);
     return;
   }
   if (!state.inChat) {
@@ -341,7 +432,24 @@ function onClosed(code: number, reason: string): void {
     flushOutgoing();
   }
   renderConnection();
+  renderAccount();
   reconnector.schedule();
+}
+
+/** The login form, in place of the chat (which is kept, and comes back on the next login). */
+function showLoginForm(): void {
+  ui.chatView.hidden = true;
+  ui.me.hidden = true;
+  ui.retry.hidden = true;
+  ui.logout.hidden = true;
+  ui.loginView.hidden = false;
+  // What was kept can also be let go of, which is what logging out would have done.
+  ui.startOver.hidden = !state.inChat;
+  ui.nick.value = state.nick;
+  if (ui.registerDialog.open) ui.registerDialog.close();
+  renderConnection();
+  renderAccount();
+  document.body.classList.remove('offline');
 }
 
 /**
@@ -352,21 +460,14 @@ function onClosed(code: number, reason: string): void {
 function showRefusal(refusal: Refusal): void {
   reconnector.cancel();
   dropSocket();
+  // Two pages of this browser signing in by themselves would take the nick from each other for ever.
+  if (refusal === 'signed_in_elsewhere') stopResuming();
   const { message, next } = explainRefusal(refusal, state.nick, state.inChat);
-  ui.chatView.hidden = true;
-  ui.me.hidden = true;
-  ui.retry.hidden = true;
-  ui.logout.hidden = true;
-  ui.loginView.hidden = false;
-  // What was kept can also be let go of, which is what logging out would have done.
-  ui.startOver.hidden = !state.inChat;
-  ui.nick.value = state.nick;
+  hidePasswordRow();
+  showLoginForm();
   setFieldError(ui.nick, ui.loginError, message);
   setStatus('Not logged in.');
-  renderConnection();
-  document.body.classList.remove('offline');
-  // The next step: another nick is typed over the selected one. For 'password' the nick stays as
-  // it is; the password field, once the login form has one, is where the focus goes.
+  // The next step: another nick is typed over the selected one; the same one is logged in again as it is.
   ui.nick.focus();
   if (next === 'another-nick') ui.nick.select();
 }
@@ -376,22 +477,111 @@ function resetToLogin(status: string): void {
   dropSocket();
   state.inChat = false;
   state.loggingOut = false;
+  state.owner = false;
   state.outgoing.clear();
   state.requests.clear();
   state.rejoining.clear();
+  state.past.clear();
   for (const tab of channelTabs()) closeTab(tab.name);
   state.tabs.get(SERVER_TAB)?.log.replaceChildren();
   state.onlineNicks = [];
   renderOnline();
-  renderConnection();
-  ui.chatView.hidden = true;
-  ui.logout.hidden = true;
-  ui.me.hidden = true;
-  ui.retry.hidden = true;
-  ui.loginView.hidden = false;
+  hidePasswordRow();
+  showLoginForm();
   ui.startOver.hidden = true;
   setStatus(status);
   ui.nick.focus();
+}
+
+// ---- signing in to a registered nick -------------------------------------------
+
+/** The server says the nick is registered: sign in with what this page has, or ask for the password. */
+function onAuthRequired(): void {
+  if (state.signIn !== 'none') return;
+  const password = state.pendingPassword ?? state.registeredPassword;
+  const token = savedToken(state.nick);
+  if (password !== undefined) sendLogin('password', password);
+  else if (token !== undefined) sendLogin('token', token);
+  else askForPassword('');
+}
+
+function sendLogin(kind: 'password' | 'token', credential: string): void {
+  state.pendingPassword = undefined;
+  state.signIn = 'checking';
+  state.signingInWith = kind;
+  request({ type: 2, user: state.nick, [kind]: credential }, { action: 'sign-in' });
+  setStatus(kind === 'token' ? `Signing in as ${state.nick} with this browser’s saved sign-in…` : `Checking the password for ${state.nick}…`);
+}
+
+/** Shows the login form with the password field; `problem` says what went wrong with the last try, if anything. */
+function askForPassword(problem: string): void {
+  state.signIn = 'asking';
+  reconnector.cancel();
+  const kept = state.inChat ? ' Your channels and unsent messages are kept.' : '';
+  ui.passwordNote.textContent = `“${state.nick}” is a registered nick: type its password to sign in.${kept}`;
+  ui.loginHeading.textContent = 'Sign in';
+  ui.loginSubmit.textContent = 'Sign in';
+  ui.loginForm.classList.add('asking');
+  ui.passwordRow.hidden = false;
+  showLoginForm();
+  setFieldError(ui.nick, ui.loginError, '');
+  setFieldError(ui.password, ui.loginError, problem);
+  setStatus(`Not logged in: “${state.nick}” needs its password.`);
+  ui.password.focus();
+  ui.password.select();
+}
+
+function hidePasswordRow(): void {
+  ui.passwordRow.hidden = true;
+  ui.loginHeading.textContent = 'Pick a nick';
+  ui.loginSubmit.textContent = 'Log in';
+  ui.loginForm.classList.remove('asking');
+  ui.password.value = '';
+  ui.password.removeAttribute('aria-invalid');
+  state.pendingPassword = undefined;
+}
+
+/** A login was refused: a token the server no longer takes is forgotten, and the person is asked (again). */
+function onSignInRefused(code: string, serverText: string | undefined): void {
+  // The server stopped waiting while the person looked for the password: nothing they did was wrong,
+  // and the next try opens a new connection by itself, so there is nothing to say.
+  if (code === 'auth_timeout' && state.signIn === 'asking') return;
+  const usedToken = state.signingInWith === 'token';
+  if (code === 'bad_token' || (usedToken && code === 'bad_password')) forgetToken(state.nick);
+  // The password this page registered with no longer works: it was changed elsewhere.
+  if (code === 'bad_password' && !usedToken) state.registeredPassword = undefined;
+  askForPassword(signInFailureInWords(code, state.nick) ?? errorInWords(code, 'sign-in', serverText));
+}
+
+// ---- registering a nick ---------------------------------------------------------
+
+/** Offers what fits this nick: registering it while it is a guest's, forgetting this browser's sign-in once it is saved. */
+function renderAccount(): void {
+  const inChat = !ui.chatView.hidden;
+  ui.register.hidden = !inChat || state.owner;
+  ui.register.disabled = !state.online;
+  ui.forget.hidden = !inChat || savedToken(state.nick) === undefined;
+}
+
+function showRegisterProblem(text: string): void {
+  setFieldError(ui.newPassword, ui.registerError, text);
+  ui.registerSubmit.disabled = false;
+  ui.registerSubmit.textContent = 'Register';
+}
+
+function onRegistered(): void {
+  state.registeredPassword = state.registering;
+  state.registering = undefined;
+  state.owner = true;
+  ui.newPassword.value = '';
+  ui.registerSubmit.disabled = false;
+  ui.registerSubmit.textContent = 'Register';
+  ui.registerDialog.close();
+  renderAccount();
+  const text = `“${state.nick}” is registered to you now: anyone else who connects with it is asked for its password.`;
+  setStatus(`Connected as ${state.nick}. ${text}`);
+  addLine(SERVER_TAB, 'notice', text);
+  (ui.message.disabled ? ui.channelName : ui.message).focus();
 }
 
 // ---- outgoing messages -------------------------------------------------------
@@ -426,27 +616,166 @@ function giveBack(message: Outgoing): void {
   if (state.active === message.channel && ui.message.value === '') ui.message.value = message.text;
 }
 
+// ---- channel events ------------------------------------------------------------
+
+/** The channel a message, join or leave frame belongs to. */
+function channelOf(frame: Frame): string | undefined {
+  const channel = frame.type === 0 ? frame.dest : frame.type === 4 || frame.type === 5 ? frame.channel : undefined;
+  return typeof channel === 'string' ? channel : undefined;
+}
+
+function offsetOf(frame: Frame): number | undefined {
+  return typeof frame.offset === 'number' ? frame.offset : undefined;
+}
+
+/** A channel event as a line of its log, with the time the server stamped it with. */
+function eventLine(frame: Frame, extraKind = ''): HTMLLIElement {
+  const user = String(frame.user);
+  const channel = channelOf(frame) ?? '';
+  const when = typeof frame.time === 'number' ? frame.time : Date.now();
+  let kind: string;
+  let parts: (Node | string)[];
+  if (frame.type === 0) {
+    kind = user === state.nick ? 'message own' : 'message';
+    parts = [nickSpan(user), ' ', h('span', { class: 'text' }, String(frame.message))];
+  } else {
+    kind = 'presence';
+    parts = [nickSpan(user), frame.type === 4 ? ` joined ${channel}.` : ` left ${channel}.`];
+  }
+  const line = h('li', { class: `line ${kind} ${extraKind}`.trim() }, timeElement(when), ' ', ...parts);
+  const offset = offsetOf(frame);
+  if (offset !== undefined) line.dataset.offset = String(offset);
+  return line;
+}
+
+/** False when the tab has shown this event already: it is not shown again. */
+function isNew(tab: Tab, frame: Frame): boolean {
+  const offset = offsetOf(frame);
+  return offset === undefined || !tab.history || tab.history.take(offset);
+}
+
+/** "Load older" shows while the server may keep something older than what is shown. */
+function renderOlder(tab: Tab): void {
+  if (!tab.older || !tab.history) return;
+  tab.older.hidden = !tab.history.more;
+  const button = tab.older.querySelector('button')!;
+  button.disabled = !state.online;
+  // A page asked for before a drop will not come: the button is ready again once the page is back.
+  if (!state.online) button.textContent = 'Load older messages';
+}
+
+/**
+ * The channel's past, heard before this page's own join frame: shown once the
+ * join says what it is. On a first join it is the conversation so far, shown
+ * as earlier; on a rejoin it is what was missed while disconnected, with a
+ * marker saying whether all of it could be recovered.
+ */
+function showPast(tab: Tab, past: Frame[], rejoin: boolean, recovered: boolean, freshEpoch: boolean): void {
+  const fresh = past.filter((frame) => isNew(tab, frame));
+  if (!rejoin) {
+    if (fresh.length === 0) return;
+    appendLine(tab.name, markerLine('earlier-start', `Earlier in ${tab.name}`));
+    for (const frame of fresh) appendLine(tab.name, eventLine(frame, 'earlier'));
+    return;
+  }
+  // This page's own leave on dropping and its join on coming back are news to others, not to the person.
+  const missed = fresh.filter((frame) => frame.type === 0 || frame.user !== state.nick);
+  if (!recovered || freshEpoch) {
+    const why = freshEpoch
+      ? 'the server started afresh and lost what was said before.'
+      : 'the server no longer keeps all that was said while this page was disconnected.';
+    appendLine(tab.name, markerLine('gap', `Some messages could not be recovered: ${why}`));
+  } else if (missed.length > 0) {
+    appendLine(tab.name, markerLine('recovered', 'Recovered while you were disconnected'));
+  }
+  for (const frame of missed) {
+    // One of ours that reached the server before the drop: done, not to be sent again.
+    if (frame.type === 0 && frame.user === state.nick) state.outgoing.recovered(tab.name, String(frame.message))?.line?.remove();
+    appendLine(tab.name, eventLine(frame));
+  }
+}
+
+function requestOlder(channel: string): void {
+  const tab = state.tabs.get(channel);
+  if (!tab?.history || !tab.older || !state.online) return;
+  const button = tab.older.querySelector('button')!;
+  button.disabled = true;
+  button.textContent = 'Loading older messages…';
+  const before = tab.history.oldest;
+  request({ type: 8, channel, limit: PAGE_SIZE, ...(before === undefined ? {} : { before }) }, { action: 'history', channel });
+}
+
+/** A page of older events: inserted above what is shown, keeping the reader's place. */
+function onPage(frame: Frame): void {
+  if (typeof frame.id === 'number') state.requests.delete(frame.id);
+  const tab = typeof frame.channel === 'string' ? state.tabs.get(frame.channel) : undefined;
+  if (!tab?.history || !tab.older) return;
+  const events = (Array.isArray(frame.events) ? frame.events : []).filter(
+    (event): event is Frame => typeof event === 'object' && event !== null && typeof (event as Frame).type === 'number',
+  );
+  const fresh = events.filter((event) => isNew(tab, event));
+  const log = tab.log;
+  const fromBottom = log.scrollHeight - log.scrollTop;
+  let start = log.querySelector<HTMLLIElement>('li.earlier-start');
+  if (!start && fresh.length > 0) {
+    start = markerLine('earlier-start', `Earlier in ${tab.name}`);
+    tab.older.after(start);
+  }
+  // Oldest first, each above the oldest line shown so far.
+  const first = log.querySelector('li[data-offset]');
+  for (const event of fresh) {
+    const line = eventLine(event, 'earlier');
+    if (first) first.before(line);
+    else log.append(line);
+  }
+  log.scrollTop = log.scrollHeight - fromBottom;
+  tab.history.paged(frame.more === true && events.length > 0);
+  const button = tab.older.querySelector('button')!;
+  button.textContent = 'Load older messages';
+  const hadFocus = document.activeElement === button;
+  renderOlder(tab);
+  // The button went away under the keyboard: the log it belonged to keeps the focus.
+  if (hadFocus && tab.older.hidden) {
+    log.tabIndex = -1;
+    log.focus();
+  }
+}
+
 // ---- frames ------------------------------------------------------------------
 
 function handleFrame(frame: Frame): void {
+  const channel = channelOf(frame);
+  if (frame.history === true && channel !== undefined) {
+    // The past comes just before this page's own join frame, which says how to show it.
+    const past = state.past.get(channel) ?? [];
+    past.push(frame);
+    state.past.set(channel, past);
+    return;
+  }
   switch (frame.type) {
     case 0:
-      onMessage(String(frame.dest), String(frame.user), String(frame.message));
+      onMessage(frame);
+      break;
+    case 1:
+      if (state.registering !== undefined) onRegistered();
       break;
     case 2:
-      onLogin(String(frame.user));
+      onLogin(frame);
       break;
     case 3:
       onLogout(String(frame.user));
       break;
     case 4:
-      onJoin(String(frame.channel), String(frame.user));
+      onJoin(frame);
       break;
     case 5:
-      onLeave(String(frame.channel), String(frame.user));
+      onLeave(frame);
       break;
     case 6:
       onList(frame);
+      break;
+    case 8:
+      onPage(frame);
       break;
     case -1:
       onError(frame);
@@ -456,14 +785,18 @@ function handleFrame(frame: Frame): void {
   }
 }
 
-function onMessage(channel: string, user: string, message: string): void {
-  if (user === state.nick) state.outgoing.echoed(channel, message);
-  addLine(channel, user === state.nick ? 'message own' : 'message', nickSpan(user), ' ', h('span', { class: 'text' }, message));
+function onMessage(frame: Frame): void {
+  const channel = String(frame.dest);
+  const tab = state.tabs.get(channel);
+  if (!tab || !isNew(tab, frame)) return;
+  if (frame.user === state.nick) state.outgoing.echoed(channel, String(frame.message));
+  appendLine(channel, eventLine(frame));
 }
 
-function onLogin(user: string): void {
+function onLogin(frame: Frame): void {
+  const user = String(frame.user);
   if (user === state.nick && !state.online) {
-    onLoggedIn();
+    onLoggedIn(typeof frame.token === 'string' ? frame.token : undefined);
     return;
   }
   if (!state.onlineNicks.includes(user)) state.onlineNicks.push(user);
@@ -471,12 +804,21 @@ function onLogin(user: string): void {
   addLine(SERVER_TAB, 'presence', nickSpan(user), ' logged in.');
 }
 
-function onLoggedIn(): void {
+/** `token`: the nick is registered and this is its owner; the token signs in next time without the password. */
+function onLoggedIn(token: string | undefined): void {
   const returning = state.inChat;
   state.online = true;
   state.inChat = true;
+  state.signIn = 'none';
   state.lostBecause = '';
+  state.owner = token !== undefined;
+  if (token !== undefined) {
+    saveToken(state.nick, token);
+    // Needed no longer: the token does its job, and a password is better not kept.
+    state.registeredPassword = undefined;
+  }
   reconnector.reset();
+  hidePasswordRow();
   ui.retry.hidden = true;
   ui.loginView.hidden = true;
   ui.chatView.hidden = false;
@@ -486,10 +828,11 @@ function onLoggedIn(): void {
   ui.startOver.hidden = true;
   setFieldError(ui.nick, ui.loginError, '');
   renderConnection();
+  renderAccount();
   if (!returning) {
     openTab(SERVER_TAB);
     selectTab(SERVER_TAB);
-    addLine(SERVER_TAB, 'presence', 'You logged in as ', nickSpan(state.nick), '.');
+    addLine(SERVER_TAB, 'presence', token === undefined ? 'You logged in as ' : 'You signed in as ', nickSpan(state.nick), '.');
     setStatus(`Connected as ${state.nick}.`);
     ui.channelName.focus();
     return;
@@ -498,7 +841,12 @@ function onLoggedIn(): void {
   state.rejoining = new Set(channels);
   setStatus(channels.length > 0 ? `Reconnected as ${state.nick}; rejoining ${channels.join(', ')}…` : `Reconnected as ${state.nick}.`);
   addLine(SERVER_TAB, 'notice', `Reconnected as ${state.nick}.`);
-  for (const channel of channels) request({ type: 4, channel }, { action: 'join', channel, rejoin: true });
+  for (const channel of channels) {
+    // Everything after the last event seen, so nothing said meanwhile is lost.
+    const history = state.tabs.get(channel)?.history;
+    const since = history && history.newest > 0 ? { since: history.newest, ...(history.epoch ? { epoch: history.epoch } : {}) } : {};
+    request({ type: 4, channel, ...since }, { action: 'join', channel, rejoin: true });
+  }
   flushOutgoing();
 }
 
@@ -508,19 +856,27 @@ function onLogout(user: string): void {
   addLine(SERVER_TAB, 'presence', nickSpan(user), ' logged out.');
 }
 
-function onJoin(channel: string, user: string): void {
+function onJoin(frame: Frame): void {
+  const channel = String(frame.channel);
+  const user = String(frame.user);
   if (user !== state.nick) {
-    addLine(channel, 'presence', nickSpan(user), ` joined ${channel}.`);
     const view = state.tabs.get(channel);
-    if (view && !view.nicks.includes(user)) {
+    if (!view || !isNew(view, frame)) return;
+    appendLine(channel, eventLine(frame));
+    if (!view.nicks.includes(user)) {
       view.nicks.push(user);
       if (view.members) renderList(view.members, view.nicks);
     }
     return;
   }
   const rejoined = state.rejoining.delete(channel);
-  openTab(channel);
-  addLine(channel, 'presence', nickSpan(user), ` joined ${channel}.`);
+  const tab = openTab(channel);
+  const past = state.past.get(channel) ?? [];
+  state.past.delete(channel);
+  const freshEpoch = tab.history?.joined(typeof frame.epoch === 'string' ? frame.epoch : undefined) ?? false;
+  showPast(tab, past, rejoined, frame.recovered !== false, freshEpoch);
+  if (isNew(tab, frame)) appendLine(channel, eventLine(frame));
+  renderOlder(tab);
   request({ type: 6, channel }, { action: 'list', channel });
   if (rejoined) {
     addLine(channel, 'notice', `Rejoined ${channel}.`);
@@ -537,13 +893,15 @@ function onJoin(channel: string, user: string): void {
   ui.message.focus();
 }
 
-function onLeave(channel: string, user: string): void {
+function onLeave(frame: Frame): void {
+  const channel = String(frame.channel);
+  const user = String(frame.user);
   if (user !== state.nick) {
     const view = state.tabs.get(channel);
-    if (!view) return;
+    if (!view || !isNew(view, frame)) return;
     view.nicks = view.nicks.filter((nick) => nick !== user);
     if (view.members) renderList(view.members, view.nicks);
-    addLine(channel, 'presence', nickSpan(user), ` left ${channel}.`);
+    appendLine(channel, eventLine(frame));
     return;
   }
   for (const message of state.outgoing.forget(channel)) message.line?.remove();
@@ -571,6 +929,7 @@ function onList(frame: Frame): void {
 }
 
 function onError(frame: Frame): void {
+  const code = String(frame.code);
   const refusal = refusalOfError(frame.code);
   if (refusal) {
     showRefusal(refusal);
@@ -579,11 +938,19 @@ function onError(frame: Frame): void {
   const id = typeof frame.id === 'number' ? frame.id : undefined;
   const what = id === undefined ? undefined : state.requests.get(id);
   if (id !== undefined) state.requests.delete(id);
-  const text = errorInWords(String(frame.code), what?.action, typeof frame.message === 'string' ? frame.message : undefined);
+  const serverText = typeof frame.message === 'string' ? frame.message : undefined;
+  if (!state.online) {
+    // Before the login is through, errors are about signing in.
+    if (code === 'auth_required') onAuthRequired();
+    else if (state.signIn !== 'none' || what?.action === 'sign-in') onSignInRefused(code, serverText);
+    return;
+  }
+  const text = errorInWords(code, what?.action, serverText);
   switch (what?.action) {
     case 'join':
       if (what.rejoin && what.channel) {
         state.rejoining.delete(what.channel);
+        state.past.delete(what.channel);
         addLine(what.channel, 'error', `Could not rejoin ${what.channel}: ${text}`);
       } else {
         setFieldError(ui.channelName, ui.joinError, text);
@@ -602,12 +969,33 @@ function onError(frame: Frame): void {
     case 'list':
       // Only the member list stays stale; nothing the person did failed.
       break;
+    case 'register':
+      state.registering = undefined;
+      showRegisterProblem(text);
+      break;
+    case 'history': {
+      const tab = state.tabs.get(what.channel ?? '');
+      if (tab?.older) {
+        tab.older.querySelector('button')!.textContent = 'Load older messages';
+        renderOlder(tab);
+      }
+      addLine(what.channel ?? state.active, 'error', `Could not load older messages: ${text}`);
+      break;
+    }
     default:
       addLine(state.active, 'error', text);
   }
 }
 
 // ---- user actions ------------------------------------------------------------
+
+function logIn(nick: string): void {
+  reconnector.cancel();
+  dropSocket();
+  state.nick = nick;
+  setStatus(`Connecting as ${nick}…`);
+  connect();
+}
 
 ui.loginForm.addEventListener('submit', (event) => {
   event.preventDefault();
@@ -618,21 +1006,43 @@ ui.loginForm.addEventListener('submit', (event) => {
     ui.nick.focus();
     return;
   }
-  reconnector.cancel();
-  dropSocket();
-  state.nick = nick;
-  setStatus(`Connecting as ${nick}…`);
-  connect();
+  if (ui.passwordRow.hidden || nick !== state.nick) {
+    hidePasswordRow();
+    logIn(nick);
+    return;
+  }
+  // Asked for the password of this nick.
+  const password = ui.password.value;
+  const passwordTrouble = passwordProblem(password);
+  setFieldError(ui.password, ui.loginError, passwordTrouble ?? '');
+  if (passwordTrouble) {
+    ui.password.focus();
+    return;
+  }
+  if (state.signIn === 'asking' && state.socket?.readyState === WebSocket.OPEN) {
+    sendLogin('password', password);
+    return;
+  }
+  // The connection that asked is gone (it timed out, or too many tries): a new one will ask again.
+  logIn(nick);
+  state.pendingPassword = password;
 });
 
 // A problem shown for a field is about what was in it: editing it makes the problem stale.
 ui.nick.addEventListener('input', () => {
   const nick = ui.nick.value.trim();
+  // Another nick is not the registered one the password was asked for.
+  if (!ui.passwordRow.hidden && nick !== state.nick) {
+    hidePasswordRow();
+    dropSocket();
+  }
   // Said at once when typing makes it too long or adds a character the server refuses; emptiness waits for submit.
   setFieldError(ui.nick, ui.loginError, nick === '' ? '' : (nickProblem(nick) ?? ''));
 });
+ui.password.addEventListener('input', () => setFieldError(ui.password, ui.loginError, ''));
 ui.channelName.addEventListener('input', () => setFieldError(ui.channelName, ui.joinError, ''));
 ui.message.addEventListener('input', () => setFieldError(ui.message, ui.composeError, ''));
+ui.newPassword.addEventListener('input', () => setFieldError(ui.newPassword, ui.registerError, ''));
 
 function join(name: string): void {
   const problem = channelProblem(name);
@@ -684,8 +1094,56 @@ ui.startOver.addEventListener('click', () => {
 ui.logout.addEventListener('click', () => {
   state.loggingOut = true;
   reconnector.cancel();
+  // Logged out on purpose: opening the page again should not sign straight back in.
+  stopResuming();
   if (state.socket?.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify({ type: 3 }));
   else resetToLogin('Logged out.');
+});
+
+ui.register.addEventListener('click', () => {
+  // The nick itself names the dialog (and not the word "nick", which the login field is known by).
+  ui.registerHeading.textContent = `Register “${state.nick}”`;
+  ui.registerAbout.textContent = `Only you will be able to use “${state.nick}”: anyone else who connects with it is asked for its password.`;
+  ui.registerNick.value = state.nick;
+  ui.newPassword.value = '';
+  setFieldError(ui.newPassword, ui.registerError, '');
+  ui.registerDialog.showModal();
+  ui.newPassword.focus();
+});
+
+ui.registerForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  if (state.registering !== undefined) return;
+  const password = ui.newPassword.value;
+  const problem = passwordProblem(password);
+  if (problem) {
+    setFieldError(ui.newPassword, ui.registerError, problem);
+    ui.newPassword.focus();
+    return;
+  }
+  if (!state.online) {
+    setFieldError(ui.newPassword, ui.registerError, 'The page is not connected right now. Try again once it is back.');
+    return;
+  }
+  setFieldError(ui.newPassword, ui.registerError, '');
+  state.registering = password;
+  ui.registerSubmit.disabled = true;
+  ui.registerSubmit.textContent = 'Registering…';
+  request({ type: 1, password }, { action: 'register' });
+});
+
+ui.registerCancel.addEventListener('click', () => ui.registerDialog.close());
+// However it closes (Cancel, Escape), the password typed is not left in the page.
+ui.registerDialog.addEventListener('close', () => {
+  if (state.registering === undefined) ui.newPassword.value = '';
+});
+
+ui.forget.addEventListener('click', () => {
+  forgetToken(state.nick);
+  renderAccount();
+  setStatus(`Connected as ${state.nick}. This browser no longer remembers you: next time it asks for the password.`);
+  addLine(SERVER_TAB, 'notice', `This browser forgot its sign-in for ${state.nick}: next time it asks for the password.`);
+  (ui.message.disabled ? ui.channelName : ui.message).focus();
 });
 
 for (const channel of SUGGESTED_CHANNELS) {
@@ -695,7 +1153,14 @@ for (const channel of SUGGESTED_CHANNELS) {
   ui.suggestions.append(button);
 }
 
-ui.nick.focus();
+// Signed in on this browser before, and not logged out since: sign in again by itself, with the saved token.
+const resuming = nickToResume();
+if (resuming !== undefined) {
+  ui.nick.value = resuming;
+  logIn(resuming);
+} else {
+  ui.nick.focus();
+}
 
 // A module, not a script: its names stay out of the global scope the other page's script shares at compile time.
 export {};

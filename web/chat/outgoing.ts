@@ -56,6 +56,17 @@ export class OutgoingMessages {
     return index < 0 ? undefined : this.sent.splice(index, 1)[0];
   }
 
+  /**
+   * A recovered event (missed while the connection was down) is one of our
+   * messages: the oldest one sent before the drop with that text reached the
+   * server, so it is done rather than sent again. Never one only typed since:
+   * that one cannot have reached the server yet.
+   */
+  recovered(channel: string, text: string): Outgoing | undefined {
+    const index = this.waiting.findIndex((message) => message.id !== undefined && message.channel === channel && message.text === text);
+    return index < 0 ? undefined : this.waiting.splice(index, 1)[0];
+  }
+
   /** The server refused the message sent with `id`: it is no longer ours to send. */
   refused(id: number): Outgoing | undefined {
     const index = this.sent.findIndex((message) => message.id === id);

@@ -3,17 +3,18 @@
  * logged in, and what to tell the person about each. A refusal is final:
  * retrying would be refused again, so the page stops and asks for a change.
  *
- * To add one (a wrong password, say), add its case here; chat.ts's
- * `showRefusal` shows whatever this says and offers the step it names.
+ * To add one, add its case here; chat.ts's `showRefusal` shows whatever this
+ * says and offers the step it names. A registered nick (`auth_required`) is
+ * not one: the page asks for its password instead (see sign-in.ts).
  */
 
-export type Refusal = 'nick_taken' | 'invalid_nick' | 'auth_required' | 'signed_in_elsewhere';
+export type Refusal = 'nick_taken' | 'invalid_nick' | 'signed_in_elsewhere';
 
 /** Close code: another login with this nick took the session over. */
 export const CLOSE_SIGNED_IN_ELSEWHERE = 4001;
 const CLOSE_REFUSED = 1008;
 
-const ERROR_REFUSALS: ReadonlySet<string> = new Set<Refusal>(['nick_taken', 'invalid_nick', 'auth_required']);
+const ERROR_REFUSALS: ReadonlySet<string> = new Set<Refusal>(['nick_taken', 'invalid_nick']);
 
 /** The refusal an error frame carries, if it is one. */
 export function refusalOfError(code: unknown): Refusal | undefined {
@@ -30,7 +31,7 @@ export interface RefusalText {
   /** What happened, in plain words. */
   message: string;
   /** What the person can do next, which the login form offers. */
-  next: 'another-nick' | 'password';
+  next: 'another-nick' | 'log-in-again';
 }
 
 /** `wasIn`: the page had been logged in (this happened while reconnecting or later), so its channels are kept for the next login. */
@@ -46,12 +47,10 @@ export function explainRefusal(refusal: Refusal, nick: string, wasIn: boolean): 
       };
     case 'invalid_nick':
       return { message: `The server does not accept “${nick}” as a nick. Pick another one.${kept}`, next: 'another-nick' };
-    case 'auth_required':
-      return { message: `“${nick}” is a registered nick and needs its password.${kept}`, next: 'password' };
     case 'signed_in_elsewhere':
       return {
         message: `You were signed in as “${nick}” somewhere else, so this page was signed out. Log in again to use it here.${kept}`,
-        next: 'another-nick',
+        next: 'log-in-again',
       };
   }
 }
