@@ -91,6 +91,23 @@ describe('ended sessions', () => {
     expect(await status('session:4')).toBe(200);
     expect(await status(`session:${ENDED_KEEP_COUNT + 3}`)).toBe(200);
   });
+
+  it('leave out a session’s finished account calls, whose answers stay in the session’s history', async () => {
+    const { server, login } = await start({ inspect: 'local' });
+    const inspector = await listen(socketUrl(server.url));
+    await login('alice');
+    const lookup = '0.session.identifying';
+    await inspector.until((all) => all.includes('"kind":"forgotten"'));
+    const messages = parse(inspector.frames);
+    const shown = messages.find((message) => message.kind === 'actor' && (message.actor as { id: string }).id === lookup);
+    const sessionId = (shown?.actor as { sessionId: string } | undefined)?.sessionId;
+    expect(sessionId, 'the lookup is shown while it runs').toBeDefined();
+    expect(messages).toContainEqual({ kind: 'forgotten', sessionId });
+    expect((await fetch(`${server.url}/inspector/history/${lookup}`)).status).toBe(404);
+    const history = (await (await fetch(`${server.url}/inspector/history/session:1`)).json()) as { entries: HistoryEntry[] };
+    expect(history.entries.find((entry) => entry.type === `xstate.done.actor.${lookup}`)).toMatchObject({ dir: 'in', event: { output: { registered: false } } });
+    inspector.ws.close();
+  });
 });
 
 describe('an actor’s history', () => {
@@ -108,7 +125,8 @@ describe('an actor’s history', () => {
     expect(history.entries).toHaveLength(6);
     expect(history.dropped).toBeGreaterThan(0);
     const joined = history.entries.find((entry) => entry.dir === 'in' && entry.type === 'channel.joined')!;
-    expect(joined.value).toBe('active');
+    // A guest: the nick is not registered.
+    expect(joined.value).toEqual({ active: 'guest' });
     expect(joined.context).toMatchObject({ nick: 'alice', channels: ['#django'] });
     const sent = history.entries.find((entry) => entry.dir === 'out' && entry.type === 'route.join')!;
     expect(sent).toMatchObject({ source: 'session:1', target: 'server' });
@@ -143,7 +161,8 @@ describe('an actor’s history', () => {
     expect(trace).toMatchObject({ format: 'xstate-chat-trace', version: 1, node: 'node-a', bodies: false, dropped: 0 });
     expect(trace.actor).toEqual({ id: 'session:1', label: 'session:1 · alice', machine: 'session' });
     const incoming = trace.events.filter((entry) => entry.dir === 'in').map((entry) => entry.type);
-    expect(incoming.slice(0, 3)).toEqual(['connection.open', 'xstate.init', 'session.accepted']);
+    // The session looks its nick up (an invoked actor, whose answer it receives) before the server takes the nick.
+    expect(incoming.slice(0, 4)).toEqual(['connection.open', 'xstate.init', 'xstate.done.actor.0.session.identifying', 'session.accepted']);
     expect(incoming).toContain('client.message');
     expect(trace.events.find((entry) => entry.type === 'client.message')?.event.message).toBe(REDACTED);
     expect(lastIn(trace.events)).toMatchObject({ type: 'socket.closed', value: 'closed' });
