@@ -5,14 +5,15 @@
  * through, to compare with the ones recorded.
  *
  * Events between actors are not fed: the machines produce them again, which
- * is the point. Anything that does I/O is faked in `fakes.ts`.
+ * is the point. Anything that does I/O is faked in `fakes.ts`, and answers
+ * with what the trace recorded, at the point it recorded it.
  */
 import { createActor, type AnyActorRef, type AnyStateMachine, type AnyTransitionDefinition, type InspectionEvent } from 'xstate';
 import { serverMachine } from '../../machines/server.machine.js';
 import type { HistoryEntry } from '../inspection/history.js';
 import type { Trace } from '../inspection/trace.js';
 import { transitionId } from '../inspection/transitions.js';
-import { fakeConnection, restoreEvent, withReplayFakes } from './fakes.js';
+import { ACTORS_REPLAYED_FROM_THE_TRACE, fakeConnection, restoreEvent, withReplayFakes } from './fakes.js';
 import { TraceError } from './trace-file.js';
 
 export interface ReplayStep {
@@ -53,7 +54,27 @@ export function outsideEvents(trace: Trace): HistoryEntry[] {
     .sort((a, b) => a.seq - b.seq);
 }
 
-export function replayTrace(trace: Trace, machine: AnyStateMachine = serverMachine): ReplayResult {
+/** The trace's recorded answers of invoked actors (an account lookup's result, say), which a replay hands back where they came. */
+function outcomes(trace: Trace): HistoryEntry[] {
+  return trace.events.filter((entry) => entry.dir === 'in' && /^xstate\.(done|error)\.actor\./.test(entry.type) && entry.source !== null);
+}
+
+/**
+ * Lets everything the last event set off run out: promise answers (microtasks)
+ * and the outbox, which stores and delivers at the end of the turn
+ * (`setImmediate`), possibly scheduled by one of those answers. Each hop lets
+ * the immediates queued before it run first.
+ */
+async function settle(): Promise<void> {
+  for (let hop = 0; hop < 3; hop += 1) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Feeds the trace's outside events and, where they came, the recorded answers
+ * of the actors replaced by fakes, one at a time in recorded order, letting
+ * the system settle after each; so everything happens in the order it did.
+ */
+export async function replayTrace(trace: Trace, machine: AnyStateMachine = serverMachine): Promise<ReplayResult> {
   if (trace.dropped > 0) {
     throw new TraceError(
       `This trace lost its first ${trace.dropped} events (the history ring was full), so it cannot be replayed from the start. Record it again with a larger --inspect-history.`,
@@ -70,18 +91,31 @@ export function replayTrace(trace: Trace, machine: AnyStateMachine = serverMachi
       taking = [];
     }
   };
+  // A fake's answer waits until the replay reaches the recorded outcome it reproduces.
+  const reached = new Set<HistoryEntry>();
+  const waiting = new Map<HistoryEntry, () => void>();
+  const answerAt = (outcome: HistoryEntry) =>
+    reached.has(outcome) ? Promise.resolve() : new Promise<void>((resolve) => waiting.set(outcome, resolve));
   const connection = fakeConnection();
-  const root = createActor(withReplayFakes(machine, trace.events), { id: 'server', input: {}, inspect });
+  const root = createActor(withReplayFakes(machine, trace.events, ACTORS_REPLAYED_FROM_THE_TRACE, answerAt), { id: 'server', input: {}, inspect });
   const errors: unknown[] = [];
   root.subscribe({ error: (error) => errors.push(error) });
   root.start();
+  const answers = new Set(outcomes(trace));
+  const driving = [...outsideEvents(trace), ...answers].sort((a, b) => a.seq - b.seq);
   try {
-    for (const entry of outsideEvents(trace)) {
-      const target = entry.target === root.id ? root : findActor(root, entry.target);
-      if (!target) {
-        throw new TraceError(`Event #${entry.seq} (${entry.type}) is for ${entry.target}, which the replayed machines never created: the machines no longer behave as they did when the trace was recorded.`);
+    for (const entry of driving) {
+      if (answers.has(entry)) {
+        reached.add(entry);
+        waiting.get(entry)?.();
+      } else {
+        const target = entry.target === root.id ? root : findActor(root, entry.target);
+        if (!target) {
+          throw new TraceError(`Event #${entry.seq} (${entry.type}) is for ${entry.target}, which the replayed machines never created: the machines no longer behave as they did when the trace was recorded.`);
+        }
+        target.send(restoreEvent(entry.event, connection) as { type: string });
       }
-      target.send(restoreEvent(entry.event, connection) as { type: string });
+      await settle();
       if (errors.length > 0) throw new TraceError(`The machines failed while replaying event #${entry.seq} (${entry.type}): ${String(errors[0])}`);
     }
   } finally {
