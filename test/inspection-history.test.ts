@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ENDED_KEEP_COUNT, EVENT_WINDOW } from '../src/inspection/hub.js';
 import type { HistoryEntry } from '../src/inspection/history.js';
-import { REDACTED, summariseContext, summariseEvent } from '../src/inspection/summary.js';
+import { REDACTED, summariseContext, summariseEvent, summariseWholeSnapshot } from '../src/inspection/summary.js';
 import type { Trace } from '../src/inspection/trace.js';
 import { listen } from './support/inspector-stream.js';
 import { useServer } from './support/server.js';
@@ -177,5 +177,27 @@ describe('redaction of secrets', () => {
     );
     expect(event).toEqual({ type: 'client.login', nick: 'alice', password: REDACTED, change: { old_password: REDACTED, token: REDACTED, keep: 'k' } });
     expect(summariseContext({ nick: 'alice', token: 'abc' })).toEqual({ nick: 'alice', token: REDACTED });
+  });
+
+  it('hides them inside a frame’s text by the same rule, before a long frame is cut short', () => {
+    const token = 't'.repeat(250);
+    const frame = JSON.stringify({ type: 2, user: 'alice', token, account: { newPassword: 'hunter2' } });
+    const sent = summariseEvent({ type: 'socket.send', to: '1', data: frame }, true);
+    expect(sent.data).toBe(`{"type":2,"user":"alice","token":"${REDACTED}","account":{"newPassword":"${REDACTED}"}}`);
+    // A publish carries its frame without the closing brace.
+    const published = summariseEvent({ type: 'outbox.publish', channel: '#a', to: [], head: '{"type":0,"dest":"#a","message":"hi","old_password":"hunter2"' }, true);
+    expect(published.head).toBe(`{"type":0,"dest":"#a","message":"hi","old_password":"${REDACTED}"`);
+    // Words in a message are a body, not a field: shown when bodies are.
+    expect(summariseEvent({ type: 'socket.send', to: '1', data: '{"type":0,"message":"my password is long"}' }, true).data).toContain('my password is long');
+  });
+
+  it('hides them in an invoked account call’s input and output, for inspectors that take whole snapshots', () => {
+    const snapshot = { status: 'done', context: undefined, input: { nick: 'alice', password: 'hunter2' }, output: { ok: true, token: 'abc' } };
+    expect(summariseWholeSnapshot(snapshot, true)).toEqual({
+      status: 'done',
+      context: {},
+      input: { nick: 'alice', password: REDACTED },
+      output: { ok: true, token: REDACTED },
+    });
   });
 });
