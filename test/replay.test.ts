@@ -48,6 +48,23 @@ describe('replaying a trace', () => {
     expect(replayed[message]).toEqual({ event: 'client.message', value: { active: 'guest' }, transitions: ['active|client.message|1'] });
   });
 
+  it('hands back an account call’s answer where the trace has it, after a frame that came while it was under way', async () => {
+    const trace = await readTrace(EXAMPLE);
+    // As if alice's join had come before the lookup answered: the recorded trace, with that one event moved earlier.
+    const answer = trace.events.find((entry) => entry.type.startsWith('xstate.done.actor.0.session.identifying'))!;
+    const join = trace.events.find((entry) => entry.type === 'client.join')!;
+    const early = { ...trace, events: trace.events.map((entry) => (entry === join ? { ...entry, seq: answer.seq - 0.5 } : entry)) };
+    const steps = (await replayTrace(early)).steps.map(({ event, value }) => ({ event, value }));
+    // Held while identifying, then raised again on entering active (within that step): the session joins all the same.
+    expect(steps.slice(0, 5)).toEqual([
+      { event: 'xstate.init', value: 'identifying' },
+      { event: 'client.join', value: 'identifying' },
+      { event: answer.type, value: 'handshaking' },
+      { event: 'session.accepted', value: { active: 'guest' } },
+      { event: 'channel.joined', value: { active: 'guest' } },
+    ]);
+  });
+
   it('refuses a trace whose start the history ring dropped, and files that are not traces', async () => {
     const trace = await readTrace(EXAMPLE);
     await expect(replayTrace({ ...trace, dropped: 3 })).rejects.toThrow(/lost its first 3 events .* larger --inspect-history/);
