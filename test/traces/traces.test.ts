@@ -11,4 +11,6 @@ describe('recorded traces', () => {
   traceTest('alice-joins-talks-and-leaves.json');
   // Carol's nick is registered: a wrong password, the right one, a password change, and logout. Every account call is answered from the trace.
   traceTest('carol-signs-in-and-changes-her-password.json');
+  // Dave's nick is registered and he never logs in: the authentication timeout fires (recorded with --auth-timeout-ms 300) where it did.
+  traceTest('dave-never-logs-in-and-times-out.json');
 });
