@@ -13,8 +13,9 @@ const USAGE = `Usage: npm run replay -- TRACE.json
 
 Replays a trace from the inspector's "Download trace" (format ${TRACE_FORMAT})
 into the server, session and channel machines, without sockets, and prints
-the states the traced actor passes through. Exits 1 when they differ from
-the recorded ones.
+the states the traced actor passes through. Account lookups, logins and
+registrations are answered from the trace, never from a store. Exits 1 when
+the states differ from the recorded ones.
 `;
 
 /** A state value as people read it: `active.guest` for `{ active: 'guest' }`; parallel regions joined by `, `. */
