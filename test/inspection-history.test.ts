@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ENDED_KEEP_COUNT, EVENT_WINDOW } from '../src/inspection/hub.js';
 import type { HistoryEntry } from '../src/inspection/history.js';
-import { REDACTED, summariseContext, summariseEvent } from '../src/inspection/summary.js';
+import { REDACTED, summariseContext, summariseEvent, summariseWholeSnapshot } from '../src/inspection/summary.js';
 import type { Trace } from '../src/inspection/trace.js';
 import { listen } from './support/inspector-stream.js';
 import { useServer } from './support/server.js';
@@ -91,6 +91,23 @@ describe('ended sessions', () => {
     expect(await status('session:4')).toBe(200);
     expect(await status(`session:${ENDED_KEEP_COUNT + 3}`)).toBe(200);
   });
+
+  it('leave out a session’s finished account calls, whose answers stay in the session’s history', async () => {
+    const { server, login } = await start({ inspect: 'local' });
+    const inspector = await listen(socketUrl(server.url));
+    await login('alice');
+    const lookup = '0.session.identifying';
+    await inspector.until((all) => all.includes('"kind":"forgotten"'));
+    const messages = parse(inspector.frames);
+    const shown = messages.find((message) => message.kind === 'actor' && (message.actor as { id: string }).id === lookup);
+    const sessionId = (shown?.actor as { sessionId: string } | undefined)?.sessionId;
+    expect(sessionId, 'the lookup is shown while it runs').toBeDefined();
+    expect(messages).toContainEqual({ kind: 'forgotten', sessionId });
+    expect((await fetch(`${server.url}/inspector/history/${lookup}`)).status).toBe(404);
+    const history = (await (await fetch(`${server.url}/inspector/history/session:1`)).json()) as { entries: HistoryEntry[] };
+    expect(history.entries.find((entry) => entry.type === `xstate.done.actor.${lookup}`)).toMatchObject({ dir: 'in', event: { output: { registered: false } } });
+    inspector.ws.close();
+  });
 });
 
 describe('an actor’s history', () => {
@@ -108,7 +125,8 @@ describe('an actor’s history', () => {
     expect(history.entries).toHaveLength(6);
     expect(history.dropped).toBeGreaterThan(0);
     const joined = history.entries.find((entry) => entry.dir === 'in' && entry.type === 'channel.joined')!;
-    expect(joined.value).toBe('active');
+    // A guest: the nick is not registered.
+    expect(joined.value).toEqual({ active: 'guest' });
     expect(joined.context).toMatchObject({ nick: 'alice', channels: ['#django'] });
     const sent = history.entries.find((entry) => entry.dir === 'out' && entry.type === 'route.join')!;
     expect(sent).toMatchObject({ source: 'session:1', target: 'server' });
@@ -143,7 +161,8 @@ describe('an actor’s history', () => {
     expect(trace).toMatchObject({ format: 'xstate-chat-trace', version: 1, node: 'node-a', bodies: false, dropped: 0 });
     expect(trace.actor).toEqual({ id: 'session:1', label: 'session:1 · alice', machine: 'session' });
     const incoming = trace.events.filter((entry) => entry.dir === 'in').map((entry) => entry.type);
-    expect(incoming.slice(0, 3)).toEqual(['connection.open', 'xstate.init', 'session.accepted']);
+    // The session looks its nick up (an invoked actor, whose answer it receives) before the server takes the nick.
+    expect(incoming.slice(0, 4)).toEqual(['connection.open', 'xstate.init', 'xstate.done.actor.0.session.identifying', 'session.accepted']);
     expect(incoming).toContain('client.message');
     expect(trace.events.find((entry) => entry.type === 'client.message')?.event.message).toBe(REDACTED);
     expect(lastIn(trace.events)).toMatchObject({ type: 'socket.closed', value: 'closed' });
@@ -158,5 +177,27 @@ describe('redaction of secrets', () => {
     );
     expect(event).toEqual({ type: 'client.login', nick: 'alice', password: REDACTED, change: { old_password: REDACTED, token: REDACTED, keep: 'k' } });
     expect(summariseContext({ nick: 'alice', token: 'abc' })).toEqual({ nick: 'alice', token: REDACTED });
+  });
+
+  it('hides them inside a frame’s text by the same rule, before a long frame is cut short', () => {
+    const token = 't'.repeat(250);
+    const frame = JSON.stringify({ type: 2, user: 'alice', token, account: { newPassword: 'hunter2' } });
+    const sent = summariseEvent({ type: 'socket.send', to: '1', data: frame }, true);
+    expect(sent.data).toBe(`{"type":2,"user":"alice","token":"${REDACTED}","account":{"newPassword":"${REDACTED}"}}`);
+    // A publish carries its frame without the closing brace.
+    const published = summariseEvent({ type: 'outbox.publish', channel: '#a', to: [], head: '{"type":0,"dest":"#a","message":"hi","old_password":"hunter2"' }, true);
+    expect(published.head).toBe(`{"type":0,"dest":"#a","message":"hi","old_password":"${REDACTED}"`);
+    // Words in a message are a body, not a field: shown when bodies are.
+    expect(summariseEvent({ type: 'socket.send', to: '1', data: '{"type":0,"message":"my password is long"}' }, true).data).toContain('my password is long');
+  });
+
+  it('hides them in an invoked account call’s input and output, for inspectors that take whole snapshots', () => {
+    const snapshot = { status: 'done', context: undefined, input: { nick: 'alice', password: 'hunter2' }, output: { ok: true, token: 'abc' } };
+    expect(summariseWholeSnapshot(snapshot, true)).toEqual({
+      status: 'done',
+      context: {},
+      input: { nick: 'alice', password: REDACTED },
+      output: { ok: true, token: REDACTED },
+    });
   });
 });

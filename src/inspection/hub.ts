@@ -27,7 +27,7 @@ export const EVENT_WINDOW = 500;
 export const FLUSH_MS = 100;
 /** At most this many events go to pages per flush; the rest are counted as skipped (they stay in the histories). */
 export const EVENTS_PER_FLUSH = 200;
-/** How long an ended actor stays listed (greyed) and its history downloadable, and how many are kept. */
+/** How long an ended actor with a statechart stays listed (greyed) and its history downloadable, and how many are kept. */
 export const ENDED_KEEP_MS = 10 * 60_000;
 export const ENDED_KEEP_COUNT = 200;
 
@@ -287,6 +287,14 @@ export class InspectorHub {
     if (ENDED.has(state.status)) {
       tracked.pending = [];
       this.snapshots.delete(ref.sessionId);
+      // An actor without a statechart that ends is a session's finished call (an account lookup, a login):
+      // its answer is in the session's history as the `xstate.done.actor.*` it sent, and keeping each one
+      // greyed would fill the tree, and the ended actors kept, with finished calls instead of sessions.
+      if (view.machine === null) {
+        this.forget(ref.sessionId, tracked);
+        this.schedule();
+        return;
+      }
       // A stop after the final state takes no transition: the one into the final state stays the last.
       Object.assign(view, { status: state.status, value: state.value ?? view.value, endedAt: view.endedAt ?? now, ...(transitions.length > 0 ? { transitions } : {}) });
       if (tracked.shown) {
@@ -328,11 +336,14 @@ export class InspectorHub {
       if (this.ended.size <= ENDED_KEEP_COUNT && now - endedAt <= ENDED_KEEP_MS) break;
       this.ended.delete(sessionId);
       const tracked = this.actors.get(sessionId);
-      if (!tracked) continue;
-      this.actors.delete(sessionId);
-      if (this.byId.get(tracked.view.id) === sessionId) this.byId.delete(tracked.view.id);
-      if (tracked.shown) this.queue.push({ kind: 'forgotten', sessionId });
+      if (tracked) this.forget(sessionId, tracked);
     }
+  }
+
+  private forget(sessionId: string, tracked: Tracked): void {
+    this.actors.delete(sessionId);
+    if (this.byId.get(tracked.view.id) === sessionId) this.byId.delete(tracked.view.id);
+    if (tracked.shown) this.queue.push({ kind: 'forgotten', sessionId });
   }
 
   private queueEvent(message: InspectorMessage): void {

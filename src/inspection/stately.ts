@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { createWebSocketInspector } from '@statelyai/inspect';
 import { createInspectorServer } from '@statelyai/inspect/server';
 import type { InspectionEvent } from 'xstate';
-import { summariseContext, summariseEvent } from './summary.js';
+import { summariseContext, summariseEvent, summariseWholeSnapshot } from './summary.js';
 
 /** The relay's port: the package's own default. */
 export const STATELY_RELAY_PORT = 8080;
@@ -34,6 +34,12 @@ export async function connectStately(options: { bodies: boolean; relayPort?: num
     url: `ws://127.0.0.1:${port}`,
     sanitizeEvent: (event) => summariseEvent(event, options.bodies) as typeof event,
     sanitizeContext: (context) => summariseContext(context),
+    // The package passes the rest of a snapshot through as it is: an invoked account call's input holds
+    // the password being checked, and a login's output the new resume token. Summarise it whole.
+    serialize: (event) =>
+      event.type === '@xstate.actor' || event.type === '@xstate.snapshot'
+        ? ({ ...event, snapshot: summariseWholeSnapshot(event.snapshot, options.bodies) } as typeof event)
+        : event,
   });
   return {
     inspect: (inspection) => {

@@ -131,7 +131,8 @@ export function summariseSnapshot(snapshot: unknown): Pick<ActorSummary, 'status
 /**
  * Fields that carry credentials (`password`, `old_password`, `oldPassword`,
  * `newPassword`, `token`, …), in events, contexts, actor inputs and outputs,
- * inspector streams and downloaded traces alike:
+ * the JSON text of frames, inspector streams, the Stately relay and
+ * downloaded traces alike ({@link isSecret} is the one rule for all of them):
  * always redacted, whatever `--inspect-bodies` says, since nobody watching a
  * server should ever see a password or a token that signs in as someone.
  */
@@ -154,18 +155,60 @@ export function summariseEvent(event: AnyEventObject, bodies: boolean): Record<s
     summary[key] = key === bodyField || isSecret(key, value) ? REDACTED : summariseValue(value, 1, bodies);
   }
   const frameText = bodyField === undefined ? undefined : event[bodyField];
-  if (typeof frameText === 'string') {
+  if (bodies) {
+    // Bodies are on, but a frame's credentials (a login frame's resume token) are secrets, not bodies.
+    const field = BODY_FIELDS[event.type];
+    const text = field === undefined ? undefined : event[field];
+    if (typeof text === 'string') {
+      // A publish carries its frame without the closing brace, which the outbox adds after the offset.
+      const redacted = event.type === 'outbox.publish' ? redactFrame(`${text}}`).slice(0, -1) : redactFrame(text);
+      summary[field!] = summariseValue(redacted, 1, bodies);
+    }
+  } else if (typeof frameText === 'string') {
     // The frame type still says what kind of frame went out, without its text.
     const frameType = /^\{"type":(-?\d+)/.exec(frameText)?.[1];
     if (frameType !== undefined) summary.frameType = Number(frameType);
     // An error frame carries no chat text, and its code is what a developer is looking for.
     const code = frameType === '-1' ? /"code":"([a-z_]+)"/.exec(frameText)?.[1] : undefined;
     if (code !== undefined) summary.code = code;
-  } else if (typeof summary.data === 'string' && summary.data.includes('"token":')) {
-    // Bodies are on, but a login frame's resume token is a credential, not a body.
-    summary.data = summary.data.replace(/"token":"[^"]*"/g, `"token":"${REDACTED}"`);
   }
   return summary;
+}
+
+/**
+ * A frame's JSON text with every secret field in it redacted by
+ * {@link isSecret}, before it is cut short, so that no part of one shows.
+ * Text that names no secret, or is not JSON, is returned as it is.
+ */
+function redactFrame(text: string): string {
+  if (!SECRET_FIELD.test(text)) return text;
+  let frame: unknown;
+  try {
+    frame = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  return JSON.stringify(redactSecrets(frame));
+}
+
+/** `value` with every secret field, at any depth, replaced by {@link REDACTED}. */
+function redactSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, isSecret(key, field) ? REDACTED : redactSecrets(field)]));
+}
+
+/**
+ * A whole snapshot for an inspector that takes snapshots as they are (the
+ * Stately relay): its context summarised, and what else can carry a secret,
+ * an invoked actor's `input` (a password being checked), `output` (a fresh
+ * resume token) and `error`, summarised like event fields.
+ */
+export function summariseWholeSnapshot(snapshot: unknown, bodies: boolean): Record<string, unknown> {
+  const whole: Record<string, unknown> = { ...(snapshot as Record<string, unknown>) };
+  if ('context' in whole) whole.context = summariseContext(whole.context);
+  for (const key of ['input', 'output', 'error']) if (key in whole) whole[key] = summariseValue(whole[key], 1, bodies);
+  return whole;
 }
 
 /** Nested events (a `route.channel` wraps a `channel.say`) are redacted like top-level ones. */

@@ -13,11 +13,19 @@ const USAGE = `Usage: npm run replay -- TRACE.json
 
 Replays a trace from the inspector's "Download trace" (format ${TRACE_FORMAT})
 into the server, session and channel machines, without sockets, and prints
-the states the traced actor passes through. Exits 1 when they differ from
-the recorded ones.
+the states the traced actor passes through. Account lookups, logins and
+registrations are answered from the trace, never from a store. Exits 1 when
+the states differ from the recorded ones.
 `;
 
-const describe = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+/** A state value as people read it: `active.guest` for `{ active: 'guest' }`; parallel regions joined by `, `. */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  return Object.entries(value)
+    .map(([key, child]) => (child !== null && typeof child === 'object' && Object.keys(child).length === 0 ? key : `${key}.${describe(child)}`))
+    .join(', ');
+}
 
 const step = (item: ReplayStep | undefined) =>
   item ? `${item.event} → ${describe(item.value)} via ${item.transitions.join(', ') || 'no transition'}` : '(nothing)';
@@ -38,7 +46,7 @@ async function main(): Promise<number> {
   const file = args[0]!;
   try {
     const trace = await readTrace(file);
-    const result = replayTrace(trace);
+    const result = await replayTrace(trace);
     process.stdout.write(
       `Replaying ${file}: ${trace.actor.label}, recorded ${trace.recordedAt} on ${trace.node ?? 'a single node'}.\n\n`,
     );

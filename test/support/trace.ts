@@ -20,6 +20,6 @@ export function traceTest(file: string): void {
     const trace = await readTrace(`${TRACES}${file}`);
     const recorded = recordedSteps(trace);
     expect(recorded.length, 'a trace with no recorded steps would prove nothing').toBeGreaterThan(0);
-    expect(replayTrace(trace).steps).toEqual(recorded);
+    expect((await replayTrace(trace)).steps).toEqual(recorded);
   });
 }

@@ -9,6 +9,17 @@ export function describeValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/**
+ * A state value as the path people read in the diagram: `active.guest` for
+ * `{ active: 'guest' }`, parallel regions joined by `, `; not as JSON.
+ */
+export function describeState(value: unknown): string {
+  if (value === null || typeof value !== 'object') return describeValue(value);
+  return Object.entries(value)
+    .map(([key, child]) => (child !== null && typeof child === 'object' && Object.keys(child).length === 0 ? key : `${key}.${describeState(child)}`))
+    .join(', ');
+}
+
 /** `'active'` or `{ a: 'b' }` as the set of dotted paths it makes active: `active`, or `a` and `a.b`. */
 export function activePaths(value: unknown, prefix = ''): Set<string> {
   const paths = new Set<string>();

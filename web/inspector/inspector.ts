@@ -12,7 +12,7 @@
 
 import { byId, h } from '../dom.js';
 import { renderDiagram } from './diagram.js';
-import { activePaths, clock, describeValue, eventFields, eventName } from './format.js';
+import { activePaths, clock, describeState, describeValue, eventFields, eventName } from './format.js';
 import { renderSequence, sequenceEvents, type Lifeline } from './sequence.js';
 import type { ActorView, Diagram, EventSummary, History, HistoryEntry, Message } from './types.js';
 import { VirtualList } from './virtual-list.js';
@@ -113,7 +113,7 @@ const treeList = new VirtualList<TreeRow>(ui.tree, () => TREE_ROW, ({ actor, dep
     },
     h('span', { class: 'actor-id' }, actor.label),
     ' ',
-    h('span', { class: 'actor-state' }, actor.endedAt !== null ? `${describeValue(actor.value)} (ended)` : describeValue(actor.value)),
+    h('span', { class: 'actor-state' }, actor.endedAt !== null ? `${describeState(actor.value)} (ended)` : describeState(actor.value)),
   );
   button.addEventListener('click', () => select(actor.sessionId));
   return h('div', { role: 'listitem', class: 'tree-row' }, button);
@@ -238,7 +238,7 @@ function renderDetail(): void {
   const context = past ? past.context : actor.context;
   const taken = past ? past.transitions : actor.transitions;
   ui.heading.textContent = actor.label;
-  ui.detailState.textContent = `state: ${describeValue(actor.value)} · status: ${actor.status}${actor.endedAt !== null ? ` (ended at ${clock(actor.endedAt)})` : ''}`;
+  ui.detailState.textContent = `state: ${describeState(actor.value)} · status: ${actor.status}${actor.endedAt !== null ? ` (ended at ${clock(actor.endedAt)})` : ''}`;
   ui.travelBanner.hidden = !entry;
   ui.travelText.textContent = entry
     ? `Showing the past: right after #${entry.seq} ${entry.dir === 'in' ? '' : 'sent '}${eventName(entry)} at ${clock(entry.at)} (${state.travel! + 1} of ${state.history!.entries.length}).`
@@ -246,7 +246,7 @@ function renderDetail(): void {
   const diagram = actor.machine === null ? undefined : state.diagrams.get(actor.machine);
   if (diagram) {
     ui.chart.replaceChildren(renderDiagram(diagram, { active: activePaths(value), taken: new Set(taken) }));
-    ui.caption.textContent = `${past ? 'State then' : 'Current state'}: ${describeValue(value)}. ${past ? 'Transition taken' : 'Last transition'}: ${transitionText(diagram, taken)}.`;
+    ui.caption.textContent = `${past ? 'State then' : 'Current state'}: ${describeState(value)}. ${past ? 'Transition taken' : 'Last transition'}: ${transitionText(diagram, taken)}.`;
   } else {
     ui.chart.replaceChildren(h('p', { class: 'no-chart' }, actor.machine === null ? 'A callback actor: it has no states, only the events it receives.' : 'Laying out the statechart…'));
     ui.caption.textContent = '';
@@ -321,7 +321,7 @@ function renderTravelList(): void {
     (history.dropped > 0 ? `${history.dropped} older dropped.` : 'none dropped.');
   const options = history.entries.map((entry, index) => {
     const selected = state.travel === index;
-    const after = entry.dir === 'in' && entry.value !== undefined ? ` → ${describeValue(entry.value)}` : '';
+    const after = entry.dir === 'in' && entry.value !== undefined ? ` → ${describeState(entry.value)}` : '';
     const peer = entry.dir === 'in' ? `from ${entry.source ?? 'outside'}` : `sent to ${entry.target}`;
     const option = h(
       'button',
