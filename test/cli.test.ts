@@ -3,18 +3,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { expectAuthRequired, PASSWORD, register, signIn } from './support/auth.js';
 import { WebSocket } from 'ws';
+import { CLI, freshDataDir, useCli } from './support/cli-process.js';
 import { TestClient } from './support/client.js';
 
-const CLI = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const children: ChildProcess[] = [];
 /** Process groups started by tests: killed whole, so a server left behind by its npm parent dies too. */
@@ -44,41 +42,9 @@ function urlFrom(child: ChildProcess): Promise<string> {
   });
 }
 
-interface Started {
-  child: ChildProcess;
-  url: string;
-  lines: Record<string, unknown>[];
-}
-
-/** A fresh data directory, so no test writes into the working tree or sees another's accounts. */
-function freshDataDir(): string {
-  return mkdtempSync(join(tmpdir(), 'xstate-chat-cli-'));
-}
-
-/** Runs the compiled CLI and resolves with the URL it prints once listening. */
-async function run(args: string[], env: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, DATA_DIR: freshDataDir(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const lines: Record<string, unknown>[] = [];
-  let buffered = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let newline;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = JSON.parse(buffered.slice(0, newline)) as Record<string, unknown>;
-        buffered = buffered.slice(newline + 1);
-        lines.push(line);
-        if (typeof line.url === 'string') resolve(line.url);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code}`)));
-  });
-  return { child, url, lines };
-}
+const startCli = useCli();
+/** Runs the compiled CLI on a fresh data directory and resolves with the URL it prints once listening. */
+const run = (args: string[], env: Record<string, string> = {}) => startCli(args, { env });
 
 async function exitOf(child: ChildProcess): Promise<{ code: number | null; stderr: string; stdout: string }> {
   let stderr = '';
