@@ -8,7 +8,7 @@ import { WebSocket } from 'ws';
 import { isLoopback } from '../src/loopback.js';
 import { expectAuthRequired, register, signIn } from './support/auth.js';
 import { listen } from './support/inspector-stream.js';
-import { useServer } from './support/server.js';
+import { useServer, type Harness } from './support/server.js';
 
 const start = useServer();
 
@@ -18,6 +18,24 @@ async function freePort(): Promise<number> {
   const { port } = probe.address() as { port: number };
   await new Promise((resolve) => probe.close(resolve));
   return port;
+}
+
+/**
+ * Every way a secret passes through the actors: a registration, a password
+ * change, a wrong password and a right one, which hands out a resume token.
+ * All passwords contain "secret password"; returns the token.
+ */
+async function passSecretsBy(server: Pick<Harness, 'login' | 'connect'>): Promise<string> {
+  const first = await server.login('alice');
+  await register(first, 'alice', 'first secret password');
+  first.send({ type: 1, password: 'second secret password', old_password: 'first secret password' });
+  await first.next((frame) => frame.type === 1);
+  await first.close();
+  const again = await server.connect('alice');
+  await expectAuthRequired(again);
+  again.send({ type: 2, user: 'alice', password: 'wrong secret password' });
+  await again.expectError('bad_password');
+  return signIn(again, 'alice', { password: 'second secret password' });
 }
 
 describe('the local inspector stream', () => {
@@ -51,16 +69,7 @@ describe('the local inspector stream', () => {
   it.each([false, true])('with inspectBodies %s, never shows a password or a resume token', async (bodies) => {
     const { server, login, connect } = await start({ inspect: 'local', inspectBodies: bodies });
     const inspector = await listen(`${server.url.replace('http', 'ws')}/inspector/socket`);
-    const first = await login('alice');
-    await register(first, 'alice', 'first secret password');
-    first.send({ type: 1, password: 'second secret password', old_password: 'first secret password' });
-    await first.next((frame) => frame.type === 1);
-    await first.close();
-    const again = await connect('alice');
-    await expectAuthRequired(again);
-    again.send({ type: 2, user: 'alice', password: 'wrong secret password' });
-    await again.expectError('bad_password');
-    const token = await signIn(again, 'alice', { password: 'second secret password' });
+    const token = await passSecretsBy({ login, connect });
     // Both logins, the hello that carries the token, and the owner's own frame that carries it too. The guest
     // session said hello too, and pages get batches a little after the fact: so wait for the second hello,
     // which comes in the same batch as the frames it sends the owner.
@@ -116,14 +125,7 @@ describe('the Stately relay', () => {
     const relayPort = await freePort();
     const { server, login, connect } = await start({ inspect: 'stately', statelyRelayPort: relayPort, inspectBodies: bodies });
     const relay = await listen(`ws://127.0.0.1:${relayPort}`);
-    const first = await login('alice');
-    await register(first, 'alice', 'first secret password');
-    first.send({ type: 1, password: 'second secret password', old_password: 'first secret password' });
-    await first.next((frame) => frame.type === 1);
-    await first.close();
-    const again = await connect('alice');
-    await expectAuthRequired(again);
-    const token = await signIn(again, 'alice', { password: 'second secret password' });
+    const token = await passSecretsBy({ login, connect });
     // The package sends from idle callbacks, in order: once the owner's hello is there, so is the login's output before it.
     const ownersHello = (frame: string) => {
       const message = JSON.parse(frame) as { type?: string; event?: { type?: string; owner?: boolean } };
