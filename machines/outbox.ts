@@ -19,7 +19,7 @@
  * replace.
  */
 import { fromCallback } from 'xstate';
-import type { RequestId } from './frames.js';
+import { encode, errorFrame, type RequestId } from './frames.js';
 import { asHistory, ephemeralHistory, isRecovered, withFields, type History, type ReadResult, type StoredEvent } from './history.js';
 import type { Connection, SocketEvent } from './socket.js';
 
@@ -73,7 +73,7 @@ const GROUP_COMMIT_MS = 1;
 const GROUP_COMMIT_TURNS = 4;
 const GROUP_COMMIT_EVENTS = 256;
 
-const UNAVAILABLE = '{"type":-1,"code":"unavailable","message":"The server could not store this, so it was not sent. Try again shortly."}';
+const UNAVAILABLE = encode(errorFrame('unavailable', undefined, 'The server could not store this, so it was not sent. Try again shortly.'));
 
 /**
  * The outbox's logic over a given history. `settings` may be a function, to
