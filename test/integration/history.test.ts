@@ -198,8 +198,11 @@ describe('recovery with since', () => {
     expect(own.recovered).toBe(false);
   });
 
-  it('says recovered false when retention deleted events after since', async () => {
-    const { login } = await start({ limits: { historySize: 3, rateLimit: 0 }, pruneIntervalMs: 20 });
+  it.each([
+    ['memory', () => undefined],
+    ['SQLite', () => new SqliteStore({ dataDir: freshDir() })],
+  ])('says recovered false when retention deleted events after since (%s store)', async (_, store) => {
+    const { login } = await start({ store: store(), limits: { historySize: 3, rateLimit: 0 }, pruneIntervalMs: 20 });
     const alice = await login('alice');
     await joinChannel(alice, 'alice', '#x');
     const sent = await say(alice, '#x', 8);

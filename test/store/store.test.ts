@@ -59,6 +59,40 @@ describe.each(engines)('the %s engine', (_, make) => {
     expect(await s.tokenOwner('live', 600)).toBe('alice');
   });
 
+  it('numbers each channel’s events densely from 1, in batch order, and reads back the newest in a range', () => {
+    const s = store();
+    const stored = s.append(
+      [
+        { channel: '#a', head: '{"type":0,"n":1' },
+        { channel: '#b', head: '{"type":0,"n":2' },
+        { channel: '#a', head: '{"type":0,"n":3' },
+      ],
+      1_000,
+    );
+    expect(stored.map((event) => event.offset)).toEqual([1, 1, 2]);
+    expect(stored[2]).toEqual({ offset: 2, time: 1_000, data: '{"type":0,"n":3,"offset":2,"time":1000}' });
+    s.append([{ channel: '#a', head: '{"type":0,"n":4' }], 2_000);
+    expect(s.read({ channel: '#a', after: 1, limit: 10 })).toEqual({ events: [stored[2], expect.objectContaining({ offset: 3 })], first: 1, last: 3 });
+    expect(s.read({ channel: '#a', before: 3, limit: 1 }).events.map((event) => event.offset)).toEqual([2]);
+    expect(s.read({ channel: '#none', limit: 10 })).toEqual({ events: [], first: 1, last: 0 });
+  });
+
+  it('prunes beyond the size and the age it is given, a bounded step at a time, and never reuses an offset', () => {
+    const s = store();
+    const day = 24 * 60 * 60 * 1000;
+    for (let i = 0; i < 10; i += 1) s.append([{ channel: '#a', head: '{"type":0' }], i < 4 ? 0 : 10 * day);
+    s.append([{ channel: '#b', head: '{"type":0' }], 0);
+    const retention = { maxEvents: 5, maxAgeMs: 30 * day };
+    // Step by step: #a's oldest five go (by size), then #b's only event (by age).
+    expect(s.prune(retention, 31 * day, 3)).toBe(3);
+    expect(s.prune(retention, 31 * day, 100)).toBe(3);
+    expect(s.prune(retention, 31 * day, 100)).toBe(0);
+    expect(s.read({ channel: '#a', limit: 100 }).events.map((event) => event.offset)).toEqual([6, 7, 8, 9, 10]);
+    expect(s.read({ channel: '#a', limit: 100 }).first).toBe(6);
+    expect(s.read({ channel: '#b', limit: 100 })).toEqual({ events: [], first: 2, last: 1 });
+    expect(s.append([{ channel: '#b', head: '{"type":0' }], 31 * day)[0]!.offset).toBe(2);
+  });
+
   it('replaces the password and revokes every token of that nick only', async () => {
     const s = store();
     await s.createAccount('alice', account('alice'));
