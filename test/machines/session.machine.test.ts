@@ -5,6 +5,7 @@ import { createActor, createMachine, fromCallback, fromPromise, sendTo, spawnChi
 import { describe, expect, it, vi } from 'vitest';
 import { OUTBOX_ID, outboxLogic } from '../../machines/outbox.js';
 import { accountActors, type LoginInput, type LoginOutcome, type RegisterInput, type RegisterOutcome } from '../../machines/accounts.js';
+import { MAX_HELD_FRAMES } from '../../machines/limits.js';
 import type { Connection } from '../../machines/socket.js';
 import type { Accounts } from '../../src/accounts/accounts.js';
 import { sessionWithAccounts } from '../../src/effects.js';
@@ -188,6 +189,16 @@ describe('session machine, for a registered nick', () => {
 });
 
 describe('session machine, before it can answer', () => {
+  it(`holds at most ${MAX_HELD_FRAMES} early frames and refuses the rest as rate_limited`, async () => {
+    const { session, frames, toServer } = await harness('accept', testAccounts(), 30_000, false);
+    for (let i = 0; i <= MAX_HELD_FRAMES; i += 1) session.send({ type: 'client.list', id: i });
+    expect(frames).toEqual([expect.objectContaining({ code: 'rate_limited', id: MAX_HELD_FRAMES })]);
+    await settle();
+    // The held ones are answered once the session is active, in order: each list request goes to the server.
+    const lists = toServer.filter((event) => event.type === 'users.list');
+    expect(lists.map((event) => event.requestId)).toEqual(Array.from({ length: MAX_HELD_FRAMES }, (_, i) => i));
+  });
+
   it('holds frames that arrive while the nick is looked up, and answers them in order once active', async () => {
     const { session, frames, toServer } = await harness('accept', testAccounts(), 30_000, false);
     expect(session.getSnapshot().value).toBe('identifying');
