@@ -82,7 +82,7 @@ class Peer extends WsConnection<Transport> {
 /** At `LOG_LEVEL=debug` only, so a busy server at info pays nothing: logs joins, leaves and refusals. */
 class DebugPeer extends Peer {
   override send(data: string): void {
-    logFrameForDebug(this.owner.logger, this, data);
+    logFrameForDebug(this.owner.logger, this.who, data);
     super.send(data);
   }
 }
