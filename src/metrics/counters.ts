@@ -65,18 +65,20 @@ export class ChatCounters {
   /**
    * A broadcast hands the same string to every recipient in a row, so its
    * UTF-8 length is measured once: comparing the very same string is a
-   * pointer check, where measuring it scans every character.
+   * pointer check, where measuring it scans every character. Truly private
+   * (`#`), so no log line or dump of an object holding these counters can
+   * show the last frame's body.
    */
-  private lastFrame = '';
-  private lastFrameBytes = 0;
+  #lastFrame = '';
+  #lastFrameBytes = 0;
 
   /** One frame queued for a client; returns its type's slot in {@link OUT_TYPES}. */
   frameOut(data: string): number {
-    if (data !== this.lastFrame) {
-      this.lastFrame = data;
-      this.lastFrameBytes = Buffer.byteLength(data);
+    if (data !== this.#lastFrame) {
+      this.#lastFrame = data;
+      this.#lastFrameBytes = Buffer.byteLength(data);
     }
-    this.bytesOut += this.lastFrameBytes;
+    this.bytesOut += this.#lastFrameBytes;
     const slot = outTypeSlot(data);
     this.framesOut[slot]! += 1;
     if (slot === OUT_ERROR) this.errorOut(data);
