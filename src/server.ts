@@ -99,7 +99,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     hashesInFlight: () => accounts.hashesInFlight,
     node: options.nodeName ?? null,
   });
-  // Everything but the pruner and shutdown reaches the store through this, so every call is timed.
+  // Everything but closing reaches the store through this, so every call the server waits on is timed.
   const timed = new TimedStore(store, metrics.observeStore);
   const accounts = new Accounts(timed, { ...options.accounts, onLogin: (attempt) => counters.login(attempt) });
   const machine = withEffects(options.machine ?? serverMachine, accounts, {
