@@ -52,6 +52,7 @@ async function main(): Promise<void> {
       limits: config.limits,
       allowedOrigins: config.allowedOrigins,
       inspectHistory: config.inspectHistory,
+      metricsPublic: config.metricsPublic,
       ...(config.nodeName ? { nodeName: config.nodeName } : {}),
       ...(config.inspect ? { inspect: config.inspect, inspectBodies: config.inspectBodies } : {}),
     });
@@ -66,6 +67,11 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   logger.info({ url: server.url, ...(config.nodeName ? { node: config.nodeName } : {}) }, `listening on ${server.url}`);
+  // Said at start, since opening them to everyone is a choice an operator should see in the log.
+  logger.info(
+    { metrics: `${server.url}/metrics`, public: config.metricsPublic },
+    `metrics at ${server.url}/metrics, ${config.metricsPublic ? 'to any client (--metrics-public)' : 'to loopback clients only'}`,
+  );
   if (server.inspectorUrl) {
     logger.info({ inspector: server.inspectorUrl, bodies: config.inspectBodies }, `inspector at ${server.inspectorUrl}`);
   }

@@ -30,6 +30,8 @@ export interface Config {
   inspectHistory: number;
   /** This server's name in a cluster, shown by the inspector and written into traces; null alone. */
   nodeName: string | null;
+  /** Serve `/metrics` to any client; loopback clients only when false. */
+  metricsPublic: boolean;
 }
 
 export const defaults: Config = {
@@ -44,6 +46,7 @@ export const defaults: Config = {
   dataDir: './data',
   inspectHistory: 200,
   nodeName: null,
+  metricsPublic: false,
 };
 
 /** The most entries one actor's history may keep: each holds a context summary, and sessions can be thousands. */
@@ -93,7 +96,9 @@ Options:
   --store sqlite|memory       where accounts live (default ${defaults.store}); memory loses them on exit
   --data-dir DIR              the SQLite store's directory (env DATA_DIR; default ${defaults.dataDir})
   --inspect-history N         events kept per actor for time travel and traces (default ${defaults.inspectHistory})
-  --node-name NAME            this server's name in a cluster, shown by the inspector (default: none)
+  --node-name NAME            this server's name in a cluster, shown by the inspector and
+                              as the node label of every metric (default: none)
+  --metrics-public            serve /metrics to any client (default: loopback clients only)
 ${Object.entries(LIMIT_FLAGS)
   .map(([flag, { key, help }]) => `  ${`--${flag} N`.padEnd(26)}  ${help} (default ${DEFAULT_LIMITS[key]})`)
   .join('\n')}
@@ -207,6 +212,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     'data-dir': { type: 'string' },
     'inspect-history': { type: 'string' },
     'node-name': { type: 'string' },
+    'metrics-public': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     ...Object.fromEntries(Object.keys(LIMIT_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
   } as const;
@@ -268,6 +274,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     dataDir,
     inspectHistory,
     nodeName: typeof values['node-name'] === 'string' ? parseNodeName(values['node-name']) : null,
+    metricsPublic: values['metrics-public'] === true,
     help: values.help === true,
   };
 }

@@ -4,6 +4,8 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { Connection } from '../machines/socket.js';
+import type { ChatCounters } from './metrics/counters.js';
+import { OUT_LOGIN } from './metrics/frame-type.js';
 import { holdUntilTurnEnds } from './write-batch.js';
 
 /**
@@ -19,6 +21,8 @@ function rawSocket(ws: WebSocket): Socket | undefined {
 export interface ConnectionOwner {
   /** Bytes that may wait unsent for one client before it counts as a slow consumer. */
   readonly maxBufferedBytes: number;
+  /** Where every frame queued for a client is counted, for `/metrics`. */
+  readonly counters: ChatCounters;
   /** Called once, after the frame that passed the limit: nothing more is queued for this client. */
   onOverflow(connection: WsConnection): void;
   /** Called when the server starts closing the socket, with the code it closes with. */
@@ -36,6 +40,8 @@ export interface ConnectionOwner {
  */
 export class WsConnection<Owner extends ConnectionOwner = ConnectionOwner> implements Connection {
   private overflowed = false;
+  /** Whether this client has been sent a login announcement yet: the first one is its own. */
+  private announced = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -48,6 +54,11 @@ export class WsConnection<Owner extends ConnectionOwner = ConnectionOwner> imple
     const socket = rawSocket(ws);
     if (socket) holdUntilTurnEnds(socket);
     ws.send(data);
+    // Counted once queued, so frames dropped for a closing or overflowed client are not.
+    if (this.owner.counters.frameOut(data) === OUT_LOGIN && !this.announced) {
+      this.announced = true;
+      this.owner.counters.ownLogin(data);
+    }
     if (ws.bufferedAmount > this.owner.maxBufferedBytes) {
       this.overflowed = true;
       this.owner.onOverflow(this);

@@ -18,6 +18,10 @@ import { connectStately, type StatelyConnection } from './inspection/stately.js'
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
 import { isLoopback } from './loopback.js';
+import { mayScrape, METRICS_LOOPBACK_ONLY } from './metrics/access.js';
+import { ChatCounters, type RefusalKind } from './metrics/counters.js';
+import { ChatMetrics } from './metrics/metrics.js';
+import { TimedStore } from './metrics/timed-store.js';
 import { isOriginAllowed } from './origin.js';
 import { isInspectorPath, pageAt, servePage } from './pages.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
@@ -63,6 +67,8 @@ export interface ChatServerOptions {
    * node it is once there are several.
    */
   nodeName?: string;
+  /** Serve `/metrics` to every client, not only to loopback ones (`--metrics-public`). */
+  metricsPublic?: boolean;
 }
 
 export interface ChatServer {
@@ -73,6 +79,8 @@ export interface ChatServer {
   transport: Transport;
   store: Store;
   accounts: Accounts;
+  /** What `/metrics` answers. */
+  metrics: ChatMetrics;
   /** Where to open the inspector, when one is on: `/inspector` or the Stately relay's page. */
   inspectorUrl?: string;
   /** Closes every socket with 1001, waits for them (terminating stragglers), then stops. */
@@ -83,9 +91,19 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const logger = options.logger ?? silentLogger();
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const store = options.store ?? new MemoryStore();
-  const accounts = new Accounts(store, options.accounts);
+  const counters = new ChatCounters();
+  // Read only when scraped; `actor` and `accounts` exist by the time anything is.
+  const metrics: ChatMetrics = new ChatMetrics({
+    counters,
+    population: () => checkHealth(actor.getSnapshot()),
+    hashesInFlight: () => accounts.hashesInFlight,
+    node: options.nodeName ?? null,
+  });
+  // Everything but closing reaches the store through this, so every call the server waits on is timed.
+  const timed = new TimedStore(store, metrics.observeStore);
+  const accounts = new Accounts(timed, { ...options.accounts, onLogin: (attempt) => counters.login(attempt) });
   const machine = withEffects(options.machine ?? serverMachine, accounts, {
-    history: store,
+    history: timed,
     historyOnJoin: limits.historyOnJoin,
     recoveryLimit: limits.recoveryLimit,
     // The turn's frames are all queued once the outbox has delivered its batch: write them now, not a turn later.
@@ -113,14 +131,16 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   actor.subscribe({ error: (error) => logger.fatal({ err: error }, 'the server actor failed') });
   actor.start();
 
-  const pruner = startPruner(store, limits, options.pruneIntervalMs ?? PRUNE_INTERVAL_MS, logger);
+  const pruner = startPruner(timed, limits, options.pruneIntervalMs ?? PRUNE_INTERVAL_MS, logger);
 
   const allowedOrigins = new Set(options.allowedOrigins);
-  const transport = new Transport({ actor, logger, limits, allowedOrigins });
+  const transport = new Transport({ actor, logger, limits, allowedOrigins, counters });
+  const refused = (kind: RefusalKind, status: number) => counters.refused(kind, status);
+  const metricsPublic = options.metricsPublic ?? false;
   const http = createServer(
     // A client that never finishes its upgrade request is dropped after the handshake timeout.
     { connectionsCheckingInterval: Math.max(50, Math.min(limits.handshakeTimeoutMs / 2, 30_000)) },
-    (request, response) => handleRequest(request, response, actor, hub),
+    (request, response) => handleRequest(request, response, { actor, hub, metrics, metricsPublic, refused }),
   );
   http.headersTimeout = limits.handshakeTimeoutMs;
   http.requestTimeout = limits.handshakeTimeoutMs;
@@ -131,11 +151,15 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       if (isLoopback(request.socket.remoteAddress) && isOriginAllowed(request, allowedOrigins)) {
         hub.handleUpgrade(request, socket, head);
       } else {
+        refused('upgrade', 403);
         refuseUpgrade(socket, 403, 'Forbidden', INSPECTOR_LOOPBACK_ONLY);
       }
       return;
     }
-    if (!hub && isInspectorPath(path)) return refuseUpgrade(socket, 404, 'Not Found', INSPECTOR_OFF);
+    if (!hub && isInspectorPath(path)) {
+      refused('upgrade', 404);
+      return refuseUpgrade(socket, 404, 'Not Found', INSPECTOR_OFF);
+    }
     transport.handleUpgrade(request, socket, head);
   });
   http.on('clientError', (_error, socket) => socket.destroy());
@@ -184,7 +208,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     })());
 
   const inspectorUrl = hub ? `${url}/inspector` : stately?.url;
-  return { url, port: address.port, actor, transport, store, accounts, close, ...(inspectorUrl ? { inspectorUrl } : {}) };
+  return { url, port: address.port, actor, transport, store, accounts, metrics, close, ...(inspectorUrl ? { inspectorUrl } : {}) };
 }
 
 const PRUNE_INTERVAL_MS = 10_000;
@@ -224,19 +248,29 @@ const INSPECTOR_OFF =
 const INSPECTOR_LOOPBACK_ONLY =
   'The inspector shows every session, so it answers only clients on this machine (loopback) and pages of this server.';
 
-function handleRequest(
-  request: IncomingMessage,
-  response: ServerResponse,
-  actor: Actor<typeof serverMachine>,
-  hub: InspectorHub | undefined,
-): void {
+/** What answering plain HTTP requests needs of the server. */
+interface RequestContext {
+  actor: Actor<typeof serverMachine>;
+  hub: InspectorHub | undefined;
+  metrics: ChatMetrics;
+  metricsPublic: boolean;
+  refused: (kind: RefusalKind, status: number) => void;
+}
+
+function handleRequest(request: IncomingMessage, response: ServerResponse, context: RequestContext): void {
+  const { actor, hub, refused } = context;
   const inspector = hub !== undefined;
   const path = new URL(request.url ?? '/', 'http://localhost').pathname;
   const method = request.method ?? 'GET';
   if (inspector && isInspectorPath(path) && !isLoopback(request.socket.remoteAddress)) {
+    refused('request', 403);
     response
       .writeHead(403, { 'content-type': 'text/plain' })
       .end(`${INSPECTOR_LOOPBACK_ONLY}\n`);
+    return;
+  }
+  if ((method === 'GET' || method === 'HEAD') && path === '/metrics') {
+    serveMetrics(request, response, context, method === 'HEAD');
     return;
   }
   if (hub && method === 'GET' && hub.handleRequest(path, response)) return;
@@ -259,10 +293,35 @@ function handleRequest(
     return;
   }
   if (!inspector && isInspectorPath(path)) {
+    refused('request', 404);
     response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`${INSPECTOR_OFF}\n`);
     return;
   }
+  refused('request', 404);
   response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
+}
+
+function serveMetrics(request: IncomingMessage, response: ServerResponse, context: RequestContext, head: boolean): void {
+  if (!mayScrape(request.socket.remoteAddress, context.metricsPublic)) {
+    context.refused('request', 403);
+    response.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end(`${METRICS_LOOPBACK_ONLY}\n`);
+    return;
+  }
+  context.metrics.render().then(
+    (body) => {
+      response
+        .writeHead(200, {
+          'content-type': context.metrics.contentType,
+          'content-length': Buffer.byteLength(body),
+          // Every scrape must see the values of now, never a cached copy.
+          'cache-control': 'no-store',
+        })
+        .end(head ? undefined : body);
+    },
+    (error: unknown) => {
+      response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`Collecting the metrics failed: ${(error as Error).message}\n`);
+    },
+  );
 }
 
 async function waitForSockets(sockets: Set<WebSocket>, timeoutMs: number): Promise<void> {

@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Actor, AnyActorRef } from 'xstate';
+import type { ClientCommand } from '../machines/commands.js';
 import { encode, errorFrame, ErrorCodes, type ErrorCode } from '../machines/frames.js';
 import type { ServerLimits } from '../machines/limits.js';
 import { isValidNick } from '../machines/names.js';
@@ -20,6 +21,7 @@ import { WsConnection, type ConnectionOwner } from './connection.js';
 import { RefusalWindow, TokenBucket } from './flood.js';
 import { logFrameForDebug } from './frame-log.js';
 import type { Logger } from './log.js';
+import type { ChatCounters } from './metrics/counters.js';
 import { isOriginAllowed } from './origin.js';
 import { parseClientFrame, requestIdOf } from './protocol.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
@@ -32,6 +34,8 @@ export interface TransportOptions {
   limits: ServerLimits;
   /** Origins allowed besides the server's own and requests without one. */
   allowedOrigins: ReadonlySet<string>;
+  /** Where connections, frames and refusals are counted, for `/metrics`. */
+  counters: ChatCounters;
 }
 
 /** Where a socket's per-connection record hangs, for the listeners shared by every connection. */
@@ -78,7 +82,7 @@ class Peer extends WsConnection<Transport> {
 /** At `LOG_LEVEL=debug` only, so a busy server at info pays nothing: logs joins, leaves and refusals. */
 class DebugPeer extends Peer {
   override send(data: string): void {
-    logFrameForDebug(this.owner.logger, this, data);
+    logFrameForDebug(this.owner.logger, this.who, data);
     super.send(data);
   }
 }
@@ -104,9 +108,16 @@ function reportClosed(this: PeerSocket, code: number): void {
   this[PEER]?.owner.closed(this[PEER], code);
 }
 
+/** The byte length of a frame as `ws` hands it over: one buffer, unless another binary type was asked for. */
+function byteLengthOf(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
+  return data.byteLength;
+}
+
 export class Transport implements ConnectionOwner {
   readonly wss: WebSocketServer;
   readonly maxBufferedBytes: number;
+  readonly counters: ChatCounters;
   /** Decided once: whether peers log their joins, leaves and refusals (see DebugPeer). */
   private readonly debug: boolean;
   private readonly connectionsByAddress = new Map<string, number>();
@@ -125,6 +136,7 @@ export class Transport implements ConnectionOwner {
       clientTracking: true,
     });
     this.maxBufferedBytes = options.limits.maxBufferedBytes;
+    this.counters = options.counters;
     this.debug = options.logger.isLevelEnabled('debug');
     const transport = this;
     this.onAdmittedClose = function (this: AdmittedSocket) {
@@ -141,21 +153,21 @@ export class Transport implements ConnectionOwner {
     const { limits } = this.options;
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     const match = LOGIN_PATH.exec(path);
-    if (!match) return refuseUpgrade(socket, 404, 'Not Found', 'WebSocket connections go to /chat/login/NICK.');
-    if (!this.accepting) return refuseUpgrade(socket, 503, 'Service Unavailable', 'The server is shutting down.');
+    if (!match) return this.refuse(socket, 404, 'Not Found', 'WebSocket connections go to /chat/login/NICK.');
+    if (!this.accepting) return this.refuse(socket, 503, 'Service Unavailable', 'The server is shutting down.');
     if (!isOriginAllowed(request, this.options.allowedOrigins)) {
       this.options.logger.warn({ origin: request.headers.origin }, 'upgrade refused: origin not allowed');
-      return refuseUpgrade(socket, 403, 'Forbidden', 'This origin may not connect. Ask the operator to add it to --allowed-origins.');
+      return this.refuse(socket, 403, 'Forbidden', 'This origin may not connect. Ask the operator to add it to --allowed-origins.');
     }
     const address = request.socket.remoteAddress ?? 'unknown';
     if (this.connections >= limits.maxConnections) {
       this.options.logger.warn({ address }, 'upgrade refused: server full');
-      return refuseUpgrade(socket, 503, 'Service Unavailable', 'The server is full. Try again later.');
+      return this.refuse(socket, 503, 'Service Unavailable', 'The server is full. Try again later.');
     }
     const fromAddress = this.connectionsByAddress.get(address) ?? 0;
     if (limits.maxConnectionsPerIp > 0 && fromAddress >= limits.maxConnectionsPerIp) {
       this.options.logger.warn({ address }, 'upgrade refused: too many connections from one address');
-      return refuseUpgrade(socket, 429, 'Too Many Requests', 'Too many connections from your address. Close some first.');
+      return this.refuse(socket, 429, 'Too Many Requests', 'Too many connections from your address. Close some first.');
     }
 
     // Counted per TCP socket, so an upgrade that fails half-way is released as surely as a closed chat.
@@ -173,6 +185,12 @@ export class Transport implements ConnectionOwner {
     });
   }
 
+  /** Answers an upgrade with an HTTP error, counted for `/metrics`. */
+  private refuse(socket: Duplex, status: number, statusText: string, reason: string): void {
+    this.counters.refused('upgrade', status);
+    refuseUpgrade(socket, status, statusText, reason);
+  }
+
   /** @internal Gives back the slot of an admitted TCP socket that closed. */
   release(address: string): void {
     this.connections -= 1;
@@ -183,12 +201,18 @@ export class Transport implements ConnectionOwner {
 
   private accept(ws: PeerSocket, nick: string | undefined, address: string): void {
     const { actor, logger } = this.options;
+    const { counters } = this;
     ws.on('error', this.logSocketError);
+    counters.opened();
 
     if (nick === undefined || !isValidNick(nick)) {
       logger.warn({ address, nick, errorCode: 'invalid_nick' }, 'login refused');
-      ws.send(encode(errorFrame('invalid_nick')));
+      const refusal = encode(errorFrame('invalid_nick'));
+      // Counted like every frame out, which also counts the refused login.
+      counters.frameOut(refusal);
+      ws.send(refusal);
       ws.close(CloseCode.policyViolation, 'invalid_nick');
+      ws.once('close', (code: number) => counters.closed(code));
       return;
     }
 
@@ -201,6 +225,7 @@ export class Transport implements ConnectionOwner {
     if (!peer.session) {
       // The server is not taking sessions (it is shutting down).
       ws.close(CloseCode.goingAway, 'server shutting down');
+      ws.once('close', (code: number) => counters.closed(code));
       return;
     }
     ws.on('message', forwardMessage);
@@ -216,6 +241,7 @@ export class Transport implements ConnectionOwner {
       const now = performance.now();
       peer.bucket ??= new TokenBucket(limits.rateLimit, limits.rateBurst, now);
       if (!peer.bucket.take(now)) {
+        this.counters.frameRateLimited(byteLengthOf(data));
         const id = isBinary ? undefined : requestIdOf(data.toString());
         session.send({ type: 'client.invalid', code: 'rate_limited', ...(id === undefined ? {} : { id }) });
         peer.refusals ??= new RefusalWindow(limits.floodRefusals);
@@ -226,15 +252,16 @@ export class Transport implements ConnectionOwner {
         return;
       }
     }
-    session.send(
-      isBinary
-        ? { type: 'client.invalid', code: 'bad_request', message: 'Binary frames are not accepted; send JSON as text frames.' }
-        : parseClientFrame(data.toString()),
-    );
+    const command: ClientCommand = isBinary
+      ? { type: 'client.invalid', code: 'bad_request', message: 'Binary frames are not accepted; send JSON as text frames.' }
+      : parseClientFrame(data.toString());
+    this.counters.frameIn(command.type, byteLengthOf(data));
+    session.send(command);
   }
 
   /** @internal The socket finished closing, however that started. */
   closed(peer: Peer, code: number): void {
+    this.counters.closed(code);
     this.options.logger.info({ ...peer.who, code }, 'connection closed');
     if (!peer.running) return;
     if (this.debug) {

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -45,6 +46,13 @@ function urlFrom(child: ChildProcess): Promise<string> {
 const startCli = useCli();
 /** Runs the compiled CLI on a fresh data directory and resolves with the URL it prints once listening. */
 const run = (args: string[], env: Record<string, string> = {}) => startCli(args, { env });
+
+/** A non-loopback IPv4 address of this machine, to be a client that is not on loopback; undefined if it has none. */
+function externalAddress(): string | undefined {
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((entry) => entry?.family === 'IPv4' && !entry.internal)?.address;
+}
 
 async function exitOf(child: ChildProcess): Promise<{ code: number | null; stderr: string; stdout: string }> {
   let stderr = '';
@@ -201,6 +209,7 @@ describe('the command line', () => {
     [['--inspect', '--inspect-history', '0'], '--inspect-history must be a whole number from 1 to 10000, not "0".'],
     [['--inspect-history', '50'], "--inspect-history sizes the built-in inspector's history: add --inspect"],
     [['--node-name', 'eu west'], '--node-name takes 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit, not "eu west".'],
+    [['--metrics-public=yes'], "Option '--metrics-public' does not take an argument. Run with --help to see the options."],
   ])('refuses %j with one line naming the problem and exit code 2', async (args, message) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
@@ -280,6 +289,35 @@ describe('the command line', () => {
     });
     expect(refusal.status).toBe(404);
     expect(refusal.body).toContain('Start the server with --inspect');
+  });
+
+  it('lists --metrics-public in --help', async () => {
+    const child = spawn(process.execPath, [CLI, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    const { code, stdout } = await exitOf(child);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/--metrics-public +serve \/metrics to any client \(default: loopback clients only\)/);
+  });
+
+  it('serves /metrics labelled with --node-name to loopback only, and with --metrics-public to anyone', async () => {
+    const closed = await run(['--port', '0', '--host', '0.0.0.0', '--node-name', 'eu-1']);
+    const port = new URL(closed.url).port;
+    expect(closed.lines).toContainEqual(expect.objectContaining({ metrics: `${closed.url}/metrics`, public: false }));
+    const local = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(local.status).toBe(200);
+    expect(await local.text()).toContain('chat_sessions{node="eu-1"} 0');
+    const external = externalAddress();
+    if (external !== undefined) {
+      const refused = await fetch(`http://${external}:${port}/metrics`);
+      expect(refused.status).toBe(403);
+      expect(await refused.text()).toContain('start the server with --metrics-public');
+    }
+
+    const open = await run(['--port', '0', '--host', '0.0.0.0', '--metrics-public']);
+    expect(open.lines).toContainEqual(expect.objectContaining({ metrics: `${open.url}/metrics`, public: true }));
+    const scraped = await fetch(`http://${external ?? '127.0.0.1'}:${new URL(open.url).port}/metrics`);
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toContain('chat_sessions 0');
   });
 
   it('refuses a bad LOG_LEVEL naming the allowed levels', async () => {

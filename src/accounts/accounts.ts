@@ -37,16 +37,22 @@ export const DEFAULT_ACCOUNT_POLICY: Readonly<AccountPolicy> = Object.freeze({
   scrypt: OWASP_SCRYPT,
 });
 
+/** How a login attempt ended, for the metrics: signed in by password or by token, or refused. */
+export type LoginAttempt = 'password' | 'token' | 'refused';
+
 export interface AccountsOptions {
   policy?: Partial<AccountPolicy>;
   /** The clock for token expiry and lockouts; tests move it. */
   now?: () => number;
+  /** Told how every login attempt ended (not one the store failed: that is answered `unavailable`). */
+  onLogin?: (attempt: LoginAttempt) => void;
 }
 
 export class Accounts {
   readonly policy: AccountPolicy;
   readonly hashes: HashPool;
   private readonly now: () => number;
+  private readonly onLogin: (attempt: LoginAttempt) => void;
   private readonly byNick: Throttle;
   private readonly byAddress: Throttle;
 
@@ -56,6 +62,7 @@ export class Accounts {
   ) {
     this.policy = { ...DEFAULT_ACCOUNT_POLICY, ...options.policy };
     this.now = options.now ?? Date.now;
+    this.onLogin = options.onLogin ?? (() => {});
     this.hashes = new HashPool(this.policy.hashConcurrency, this.policy.hashQueue);
     this.byNick = new Throttle(this.policy.nickThrottle);
     this.byAddress = new Throttle(this.policy.addressThrottle);
@@ -66,6 +73,19 @@ export class Accounts {
   }
 
   async logInWithPassword(nick: string, password: string, address: string): Promise<LoginOutcome> {
+    return this.counted('password', await this.checkPassword(nick, password, address));
+  }
+
+  async logInWithToken(nick: string, token: string): Promise<LoginOutcome> {
+    return this.counted('token', await this.checkToken(nick, token));
+  }
+
+  private counted(method: 'password' | 'token', outcome: LoginOutcome): LoginOutcome {
+    this.onLogin(outcome.ok ? method : 'refused');
+    return outcome;
+  }
+
+  private async checkPassword(nick: string, password: string, address: string): Promise<LoginOutcome> {
     const key = nickKey(nick);
     const now = this.now();
     if (this.byNick.retryAfter(key, now) > 0 || this.byAddress.retryAfter(address, now) > 0) {
@@ -84,7 +104,7 @@ export class Accounts {
     return { ok: true, token: await this.issueToken(key) };
   }
 
-  async logInWithToken(nick: string, token: string): Promise<LoginOutcome> {
+  private async checkToken(nick: string, token: string): Promise<LoginOutcome> {
     const key = nickKey(nick);
     const owner = await this.store.tokenOwner(tokenHash(token), this.now());
     if (owner !== key) return { ok: false, code: 'bad_token' };

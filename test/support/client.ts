@@ -15,13 +15,17 @@ const DEFAULT_WAIT_MS = 3_000;
 
 export class TestClient {
   private readonly queue: Frame[] = [];
+  /** Every frame received, consumed or not, with its payload size: for tests that count the server's traffic. */
+  readonly received: { type: number; code?: string; bytes: number }[] = [];
   private waiter: (() => void) | undefined;
   readonly closed: Promise<Closed>;
   private closedValue: Closed | undefined;
 
   private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      this.queue.push(JSON.parse(data.toString()) as Frame);
+    ws.on('message', (data: Buffer) => {
+      const frame = JSON.parse(data.toString()) as Frame;
+      this.received.push({ type: frame.type, bytes: data.length, ...(typeof frame.code === 'string' ? { code: frame.code } : {}) });
+      this.queue.push(frame);
       this.waiter?.();
     });
     this.closed = new Promise((resolve) => {
