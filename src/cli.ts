@@ -68,11 +68,6 @@ async function main(): Promise<void> {
     writeStderr(explanation);
     process.exit(1);
   }
-  logger.info({ url: server.url, ...(config.nodeName ? { node: config.nodeName } : {}) }, `listening on ${server.url}`);
-  if (server.inspectorUrl) {
-    logger.info({ inspector: server.inspectorUrl, bodies: config.inspectBodies }, `inspector at ${server.inspectorUrl}`);
-  }
-
   let stopping = false;
   const shutDown = (signal: string) => {
     if (stopping) {
@@ -108,6 +103,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', shutDown);
   process.on('SIGTERM', shutDown);
+  // Only now: whoever waits for this line may signal the process at once.
+  logger.info({ url: server.url, ...(config.nodeName ? { node: config.nodeName } : {}) }, `listening on ${server.url}`);
+  if (server.inspectorUrl) {
+    logger.info({ inspector: server.inspectorUrl, bodies: config.inspectBodies }, `inspector at ${server.inspectorUrl}`);
+  }
 }
 
 /** How long after the shutdown grace the process is ended whatever it is doing. */
