@@ -75,9 +75,9 @@ export class SqliteStore implements Store {
       pruneOld: this.db.prepare(
         'DELETE FROM events WHERE (channel, offset) IN (SELECT channel, offset FROM events WHERE time < ? LIMIT ?)',
       ),
-      /** Channels holding an event older than their newest `?1`. */
+      /** Channels holding an event older than their newest `?`. */
       oversized: this.db.prepare<[number], { name: string; last_offset: number }>(
-        'SELECT name, last_offset FROM channels WHERE EXISTS (SELECT 1 FROM events WHERE channel = name AND offset <= last_offset - ?1)',
+        'SELECT name, last_offset FROM channels WHERE EXISTS (SELECT 1 FROM events WHERE channel = name AND offset <= last_offset - ?)',
       ),
       pruneChannel: this.db.prepare(
         'DELETE FROM events WHERE (channel, offset) IN (SELECT channel, offset FROM events WHERE channel = ? AND offset <= ? ORDER BY offset LIMIT ?)',
