@@ -23,6 +23,7 @@ import { isInspectorPath, pageAt, servePage } from './pages.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 import { MemoryStore } from './store/memory.js';
 import type { Store } from './store/store.js';
+import { startWriteProbe, watchWrites, WriteHealth } from './store/write-health.js';
 import { Transport } from './transport.js';
 import { flushWrites } from './write-batch.js';
 
@@ -55,6 +56,8 @@ export interface ChatServerOptions {
   accounts?: AccountsOptions;
   /** How often history beyond the retention is deleted (default every 10 s); tests shorten it. */
   pruneIntervalMs?: number;
+  /** How often a store whose writes fail is tried again (default every second); tests shorten it. */
+  writeProbeMs?: number;
   /** Entries kept per actor for the inspector's time travel and traces (`--inspect-history`). */
   inspectHistory?: number;
   /**
@@ -82,7 +85,14 @@ export interface ChatServer {
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const logger = options.logger ?? silentLogger();
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const store = options.store ?? new MemoryStore();
+  const engine = options.store ?? new MemoryStore();
+  const writes = new WriteHealth((failing) =>
+    failing === undefined
+      ? logger.info('the store writes again; serving as before')
+      : logger.error({ reason: failing }, 'the store cannot write; requests that need a write are answered unavailable'),
+  );
+  // Every write goes through here, so /healthz knows when they fail and when they work again.
+  const store = watchWrites(engine, writes);
   const accounts = new Accounts(store, options.accounts);
   const machine = withEffects(options.machine ?? serverMachine, accounts, {
     history: store,
@@ -114,13 +124,14 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   actor.start();
 
   const pruner = startPruner(store, limits, options.pruneIntervalMs ?? PRUNE_INTERVAL_MS, logger);
+  const probe = startWriteProbe(store, writes, options.writeProbeMs);
 
   const allowedOrigins = new Set(options.allowedOrigins);
   const transport = new Transport({ actor, logger, limits, allowedOrigins });
   const http = createServer(
     // A client that never finishes its upgrade request is dropped after the handshake timeout.
     { connectionsCheckingInterval: Math.max(50, Math.min(limits.handshakeTimeoutMs / 2, 30_000)) },
-    (request, response) => handleRequest(request, response, actor, hub),
+    (request, response) => handleRequest(request, response, actor, hub, writes),
   );
   http.headersTimeout = limits.handshakeTimeoutMs;
   http.requestTimeout = limits.handshakeTimeoutMs;
@@ -152,6 +163,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     actor.stop();
     stately?.stop();
     clearInterval(pruner);
+    clearInterval(probe);
     await store.close();
     throw error;
   }
@@ -180,11 +192,12 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       actor.stop();
       stately?.stop();
       clearInterval(pruner);
+      clearInterval(probe);
       await store.close();
     })());
 
   const inspectorUrl = hub ? `${url}/inspector` : stately?.url;
-  return { url, port: address.port, actor, transport, store, accounts, close, ...(inspectorUrl ? { inspectorUrl } : {}) };
+  return { url, port: address.port, actor, transport, store: engine, accounts, close, ...(inspectorUrl ? { inspectorUrl } : {}) };
 }
 
 const PRUNE_INTERVAL_MS = 10_000;
@@ -229,6 +242,7 @@ function handleRequest(
   response: ServerResponse,
   actor: Actor<typeof serverMachine>,
   hub: InspectorHub | undefined,
+  writes: WriteHealth,
 ): void {
   const inspector = hub !== undefined;
   const path = new URL(request.url ?? '/', 'http://localhost').pathname;
@@ -246,7 +260,7 @@ function handleRequest(
     return;
   }
   if ((method === 'GET' || method === 'HEAD') && path === '/healthz') {
-    const health = checkHealth(actor.getSnapshot());
+    const health = checkHealth(actor.getSnapshot(), writes);
     const body = JSON.stringify(health);
     response
       .writeHead(httpStatusOf(health), {
