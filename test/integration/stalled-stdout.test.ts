@@ -7,6 +7,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { CLI, freshDataDir } from '../support/cli-process.js';
@@ -158,4 +160,24 @@ describe('standard output that nobody reads', () => {
     expect(stop.code).toBe(0);
     expect(stop.ms).toBeLessThan(GRACE_MS + 2_000);
   }, 120_000);
+
+  it('writes every line to a file, the last one `stopped`, before it exits', async () => {
+    const dataDir = freshDataDir();
+    const logFile = join(dataDir, 'server.log');
+    const fd = openSync(logFile, 'w');
+    const child = spawn(process.execPath, [CLI, '--port', '0'], { env: { ...process.env, DATA_DIR: dataDir }, stdio: ['ignore', fd, 'pipe'] });
+    closeSync(fd);
+    children.push(child);
+    let url: string | undefined;
+    for (let waited = 0; url === undefined && waited < 10_000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      url = /"url":"(http:[^"]+)"/.exec(readFileSync(logFile, 'utf8'))?.[1];
+    }
+    await churn(url!, 200);
+    const stop = await terminate(child);
+    expect(stop.code).toBe(0);
+    const lines = readFileSync(logFile, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as { msg: string });
+    expect(lines.filter((line) => line.msg === 'connection closed')).toHaveLength(200);
+    expect(lines.at(-1)!.msg).toBe('stopped');
+  });
 });
