@@ -105,13 +105,22 @@ describe('standard output that nobody reads', () => {
     const server = await start();
     const [alice, bob] = await pair(server.url);
     const before = await responsiveness(server.url, alice, bob);
+    // The pace with a reader, to compare with.
+    let startedAt = performance.now();
+    await churn(server.url, CHURN / 8);
+    const readRate = CHURN / 8 / (performance.now() - startedAt);
     // The reader stops: from here the pipe fills and stays full.
     server.child.stdout!.pause();
-    const churnStarted = performance.now();
+    startedAt = performance.now();
     await churn(server.url, CHURN);
-    const churnMs = performance.now() - churnStarted;
+    const stalledRate = CHURN / (performance.now() - startedAt);
     const during = await responsiveness(server.url, alice, bob);
-    console.info(`stalled stdout: ${CHURN} connections in ${Math.round(churnMs)} ms; healthz ${during.healthMs.toFixed(1)} ms, round trip ${during.roundTripMs.toFixed(1)} ms (before: ${before.healthMs.toFixed(1)}, ${before.roundTripMs.toFixed(1)})`);
+    console.info(
+      `stalled stdout: ${Math.round(stalledRate * 1000)} connections/s (${Math.round(readRate * 1000)}/s while read); ` +
+        `healthz ${during.healthMs.toFixed(1)} ms, round trip ${during.roundTripMs.toFixed(1)} ms (before: ${before.healthMs.toFixed(1)}, ${before.roundTripMs.toFixed(1)})`,
+    );
+    // Loose, for a shared machine: a server held up by its log would not manage a tenth of this.
+    expect(stalledRate).toBeGreaterThan(readRate / 3);
     expect(during.healthMs).toBeLessThan(500);
     expect(during.roundTripMs).toBeLessThan(500);
 
@@ -135,7 +144,7 @@ describe('standard output that nobody reads', () => {
     expect(note.msg).toMatch(/log lines were dropped/);
     // What was delivered plus what was dropped is every line the churn logged: nothing lost uncounted.
     const delivered = server.output().split('\n').filter((line) => /"msg":"connection (opened|closed)"/.test(line) && /churn\d/.test(line)).length;
-    expect(delivered + (note.dropped as number)).toBeGreaterThanOrEqual(2 * CHURN);
+    expect(delivered + (note.dropped as number)).toBeGreaterThanOrEqual(2 * CHURN + (2 * CHURN) / 8);
 
     server.child.stdout!.pause();
     await churn(server.url, CHURN / 4);
