@@ -83,3 +83,10 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
 
 /** The window in which {@link ServerLimits.floodRefusals} refusals close a session. */
 export const FLOOD_WINDOW_MS = 10_000;
+
+/**
+ * Bytes of log lines queued for standard output while its reader is slow or
+ * stopped; lines beyond it are dropped and counted, so a stuck log shipper
+ * costs the server at most this much memory and never its speed.
+ */
+export const LOG_QUEUE_BYTES = 1 << 20;

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 /**
  * @module cli: `npm start`: reads the configuration, starts the server, and
- * shuts it down cleanly on SIGINT or SIGTERM.
+ * shuts it down on SIGINT or SIGTERM: cleanly when it can, and always within
+ * the shutdown grace plus {@link HARD_DEADLINE_MARGIN_MS}, whatever any part
+ * of it is doing (a service manager that waits forever is worse than a cut).
  */
 import { ConfigError, loadConfig, usage } from './config.js';
 import { explainListenError } from './listen-error.js';
 import { createLogger } from './log.js';
+import { writeStderr } from './stderr.js';
 import { RelayPortInUseError } from './inspection/stately.js';
 import { startChatServer } from './server.js';
 import { MemoryStore } from './store/memory.js';
@@ -18,7 +21,7 @@ async function main(): Promise<void> {
     config = loadConfig(process.argv.slice(2), process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
+    writeStderr(error.message);
     process.exit(2);
   }
   if (config.help) {
@@ -26,7 +29,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const logger = createLogger(config.logLevel);
+  const { logger, destination } = createLogger(config.logLevel);
   let store: Store;
   try {
     store =
@@ -38,7 +41,7 @@ async function main(): Promise<void> {
           });
   } catch (error) {
     if (!(error instanceof StoreOpenError)) throw error;
-    process.stderr.write(`${error.message}\n`);
+    writeStderr(error.message);
     process.exit(1);
   }
   logger.info({ store: store.engine, location: store.location }, `store: ${store.engine} (${store.location})`);
@@ -58,14 +61,50 @@ async function main(): Promise<void> {
     });
   } catch (error) {
     if (error instanceof RelayPortInUseError) {
-      process.stderr.write(`${error.message}\n`);
+      writeStderr(error.message);
       process.exit(1);
     }
     const explanation = explainListenError(error, config.host, config.port);
     if (explanation === undefined) throw error;
-    process.stderr.write(`${explanation}\n`);
+    writeStderr(explanation);
     process.exit(1);
   }
+  let stopping = false;
+  const shutDown = (signal: string) => {
+    if (stopping) {
+      // Whoever sends it twice wants the process gone now, not after the drain.
+      writeStderr(`${signal} again during shutdown: exiting at once, without waiting for clients to close.`);
+      process.exit(1);
+    }
+    stopping = true;
+    const deadlineMs = config.limits.shutdownGraceMs + HARD_DEADLINE_MARGIN_MS;
+    const started = Date.now();
+    // Not unref'd: it is what ends the process when something else keeps it alive.
+    setTimeout(() => {
+      writeStderr(
+        `Shutdown did not finish within ${deadlineMs} ms (shutdown grace ${config.limits.shutdownGraceMs} ms + ${HARD_DEADLINE_MARGIN_MS} ms): exiting anyway.`,
+      );
+      process.exit(1);
+    }, deadlineMs);
+    logger.info({ signal }, 'shutting down');
+    server.close().then(
+      async () => {
+        // The last line: whoever watches the log knows the process is done, not hung.
+        logger.info({ signal }, 'stopped');
+        // Lines still queued get a moment, within the deadline: a reader that has stopped will not take them anyway.
+        await destination.flush(Math.max(0, Math.min(LOG_FLUSH_MS, deadlineMs - (Date.now() - started) - 250)));
+        process.exit(0);
+      },
+      (error) => {
+        logger.fatal({ err: error }, 'shutdown failed');
+        writeStderr(`Shutdown failed: ${(error as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutDown);
+  process.on('SIGTERM', shutDown);
+  // Only now: whoever waits for this line may signal the process at once.
   logger.info({ url: server.url, ...(config.nodeName ? { node: config.nodeName } : {}) }, `listening on ${server.url}`);
   // Said at start, since opening them to everyone is a choice an operator should see in the log.
   logger.info(
@@ -75,26 +114,14 @@ async function main(): Promise<void> {
   if (server.inspectorUrl) {
     logger.info({ inspector: server.inspectorUrl, bodies: config.inspectBodies }, `inspector at ${server.inspectorUrl}`);
   }
-
-  const shutDown = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    server.close().then(
-      () => {
-        // The last line: whoever watches the log knows the process is done, not hung.
-        logger.info({ signal }, 'stopped');
-        process.exit(0);
-      },
-      (error) => {
-        logger.fatal({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', shutDown);
-  process.once('SIGTERM', shutDown);
 }
 
+/** How long after the shutdown grace the process is ended whatever it is doing. */
+const HARD_DEADLINE_MARGIN_MS = 2_000;
+/** How long a clean exit waits for queued log lines to be read. */
+const LOG_FLUSH_MS = 1_000;
+
 main().catch((error) => {
-  process.stderr.write(`${(error as Error).stack ?? error}\n`);
+  writeStderr(`${(error as Error).stack ?? error}`);
   process.exit(1);
 });

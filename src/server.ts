@@ -27,6 +27,7 @@ import { isInspectorPath, pageAt, servePage } from './pages.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 import { MemoryStore } from './store/memory.js';
 import type { Store } from './store/store.js';
+import { startWriteProbe, watchWrites, WriteHealth } from './store/write-health.js';
 import { Transport } from './transport.js';
 import { flushWrites } from './write-batch.js';
 
@@ -59,6 +60,8 @@ export interface ChatServerOptions {
   accounts?: AccountsOptions;
   /** How often history beyond the retention is deleted (default every 10 s); tests shorten it. */
   pruneIntervalMs?: number;
+  /** How often a store whose writes fail is tried again (default every second); tests shorten it. */
+  writeProbeMs?: number;
   /** Entries kept per actor for the inspector's time travel and traces (`--inspect-history`). */
   inspectHistory?: number;
   /**
@@ -90,12 +93,19 @@ export interface ChatServer {
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const logger = options.logger ?? silentLogger();
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const store = options.store ?? new MemoryStore();
+  const engine = options.store ?? new MemoryStore();
+  const writes = new WriteHealth((failing) =>
+    failing === undefined
+      ? logger.info('the store writes again; serving as before')
+      : logger.error({ reason: failing }, 'the store cannot write; requests that need a write are answered unavailable'),
+  );
+  // Every write goes through here, so /healthz knows when they fail and when they work again.
+  const store = watchWrites(engine, writes);
   const counters = new ChatCounters();
   // Read only when scraped; `actor` and `accounts` exist by the time anything is.
   const metrics: ChatMetrics = new ChatMetrics({
     counters,
-    population: () => checkHealth(actor.getSnapshot()),
+    population: () => checkHealth(actor.getSnapshot(), writes),
     hashesInFlight: () => accounts.hashesInFlight,
     node: options.nodeName ?? null,
   });
@@ -132,6 +142,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   actor.start();
 
   const pruner = startPruner(timed, limits, options.pruneIntervalMs ?? PRUNE_INTERVAL_MS, logger);
+  const probe = startWriteProbe(store, writes, options.writeProbeMs);
 
   const allowedOrigins = new Set(options.allowedOrigins);
   const transport = new Transport({ actor, logger, limits, allowedOrigins, counters });
@@ -140,7 +151,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const http = createServer(
     // A client that never finishes its upgrade request is dropped after the handshake timeout.
     { connectionsCheckingInterval: Math.max(50, Math.min(limits.handshakeTimeoutMs / 2, 30_000)) },
-    (request, response) => handleRequest(request, response, { actor, hub, metrics, metricsPublic, refused }),
+    (request, response) => handleRequest(request, response, { actor, hub, metrics, metricsPublic, refused, writes }),
   );
   http.headersTimeout = limits.handshakeTimeoutMs;
   http.requestTimeout = limits.handshakeTimeoutMs;
@@ -176,6 +187,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     actor.stop();
     stately?.stop();
     clearInterval(pruner);
+    clearInterval(probe);
     await store.close();
     throw error;
   }
@@ -204,11 +216,12 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       actor.stop();
       stately?.stop();
       clearInterval(pruner);
+      clearInterval(probe);
       await store.close();
     })());
 
   const inspectorUrl = hub ? `${url}/inspector` : stately?.url;
-  return { url, port: address.port, actor, transport, store, accounts, metrics, close, ...(inspectorUrl ? { inspectorUrl } : {}) };
+  return { url, port: address.port, actor, transport, store: engine, accounts, metrics, close, ...(inspectorUrl ? { inspectorUrl } : {}) };
 }
 
 const PRUNE_INTERVAL_MS = 10_000;
@@ -255,10 +268,12 @@ interface RequestContext {
   metrics: ChatMetrics;
   metricsPublic: boolean;
   refused: (kind: RefusalKind, status: number) => void;
+  /** Whether the store can write, which /healthz reports. */
+  writes: WriteHealth;
 }
 
 function handleRequest(request: IncomingMessage, response: ServerResponse, context: RequestContext): void {
-  const { actor, hub, refused } = context;
+  const { actor, hub, refused, writes } = context;
   const inspector = hub !== undefined;
   const path = new URL(request.url ?? '/', 'http://localhost').pathname;
   const method = request.method ?? 'GET';
@@ -280,7 +295,7 @@ function handleRequest(request: IncomingMessage, response: ServerResponse, conte
     return;
   }
   if ((method === 'GET' || method === 'HEAD') && path === '/healthz') {
-    const health = checkHealth(actor.getSnapshot());
+    const health = checkHealth(actor.getSnapshot(), writes);
     const body = JSON.stringify(health);
     response
       .writeHead(httpStatusOf(health), {

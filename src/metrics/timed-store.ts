@@ -72,6 +72,11 @@ export class TimedStore implements Store {
     }
   }
 
+  /** Not timed: a probe of whether writes work again, not a request anyone waits on. */
+  checkWritable(now: number): void {
+    this.store.checkWritable(now);
+  }
+
   findAccount(key: string): Promise<AccountRecord | undefined> {
     return this.time('account_lookup', () => this.store.findAccount(key));
   }

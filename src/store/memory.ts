@@ -56,6 +56,9 @@ export class MemoryStore implements Store {
     return deleted;
   }
 
+  /** Memory never refuses a write (short of running out, which ends the process anyway). */
+  checkWritable(): void {}
+
   async findAccount(key: string): Promise<AccountRecord | undefined> {
     const account = this.accounts.get(key);
     return account && { ...account };

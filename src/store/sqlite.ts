@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { completeFrame, type AppendRequest, type ReadQuery, type ReadResult, type StoredEvent } from '../../machines/history.js';
+import { lockDataDir, type DataDirLock } from './lock.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { StoreOpenError, type AccountRecord, type Retention, type Store } from './store.js';
 
@@ -27,6 +28,7 @@ export class SqliteStore implements Store {
   readonly location: string;
   readonly epoch: string;
   private readonly db: Database.Database;
+  private readonly lock: DataDirLock;
   private readonly statements;
   /** Each channel's newest offset, read once from the store: appends then need no read. */
   private readonly lastOffsets = new Map<string, number>();
@@ -42,49 +44,62 @@ export class SqliteStore implements Store {
         `Cannot create the data directory ${dataDir} (${(error as NodeJS.ErrnoException).code}). Create it yourself, or pass another --data-dir.`,
       );
     }
-    this.db = openDatabase(this.location);
+    // Before the file is opened: a second server must not so much as read it while another writes.
+    this.lock = lockDataDir(dataDir);
     try {
-      migrate(this.db, this.location, options.onMigrate);
+      this.db = openDatabase(this.location);
     } catch (error) {
-      this.db.close();
+      this.lock.release();
       throw error;
     }
-    this.statements = {
-      findAccount: this.db.prepare<[string], { nick: string; password_hash: string; created_at: number }>(
-        'SELECT nick, password_hash, created_at FROM accounts WHERE nick_key = ?',
-      ),
-      createAccount: this.db.prepare(
-        'INSERT INTO accounts (nick_key, nick, password_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      ),
-      setPassword: this.db.prepare('UPDATE accounts SET password_hash = ? WHERE nick_key = ?'),
-      revokeTokens: this.db.prepare('DELETE FROM tokens WHERE nick_key = ?'),
-      pruneTokens: this.db.prepare('DELETE FROM tokens WHERE nick_key = ? AND expires_at <= ?'),
-      addToken: this.db.prepare('INSERT INTO tokens (token_hash, nick_key, expires_at) VALUES (?, ?, ?)'),
-      tokenOwner: this.db.prepare<[string, number], { nick_key: string }>(
-        'SELECT nick_key FROM tokens WHERE token_hash = ? AND expires_at > ?',
-      ),
-      lastOffset: this.db.prepare<[string], { last_offset: number }>('SELECT last_offset FROM channels WHERE name = ?'),
-      setLastOffset: this.db.prepare(
-        'INSERT INTO channels (name, last_offset) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET last_offset = excluded.last_offset',
-      ),
-      insertEvent: this.db.prepare('INSERT INTO events (channel, offset, time, data) VALUES (?, ?, ?, ?)'),
-      readEvents: this.db.prepare<[string, number, number, number], StoredEvent>(
-        'SELECT offset, time, data FROM events WHERE channel = ? AND offset > ? AND offset < ? ORDER BY offset DESC LIMIT ?',
-      ),
-      firstOffset: this.db.prepare<[string], { first: number | null }>('SELECT min(offset) AS first FROM events WHERE channel = ?'),
-      pruneOld: this.db.prepare(
-        'DELETE FROM events WHERE (channel, offset) IN (SELECT channel, offset FROM events WHERE time < ? LIMIT ?)',
-      ),
-      /** Channels holding an event older than their newest `maxEvents`. */
-      oversized: this.db.prepare<[number], { name: string; last_offset: number }>(
-        'SELECT name, last_offset FROM channels WHERE EXISTS (SELECT 1 FROM events WHERE channel = name AND offset <= last_offset - ?)',
-      ),
-      pruneChannel: this.db.prepare(
-        'DELETE FROM events WHERE (channel, offset) IN (SELECT channel, offset FROM events WHERE channel = ? AND offset <= ? ORDER BY offset LIMIT ?)',
-      ),
-      epoch: this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'epoch'"),
-    };
-    this.epoch = this.statements.epoch.get()!.value;
+    try {
+      migrate(this.db, this.location, options.onMigrate);
+      this.statements = {
+        findAccount: this.db.prepare<[string], { nick: string; password_hash: string; created_at: number }>(
+          'SELECT nick, password_hash, created_at FROM accounts WHERE nick_key = ?',
+        ),
+        createAccount: this.db.prepare(
+          'INSERT INTO accounts (nick_key, nick, password_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        ),
+        setPassword: this.db.prepare('UPDATE accounts SET password_hash = ? WHERE nick_key = ?'),
+        revokeTokens: this.db.prepare('DELETE FROM tokens WHERE nick_key = ?'),
+        pruneTokens: this.db.prepare('DELETE FROM tokens WHERE nick_key = ? AND expires_at <= ?'),
+        addToken: this.db.prepare('INSERT INTO tokens (token_hash, nick_key, expires_at) VALUES (?, ?, ?)'),
+        tokenOwner: this.db.prepare<[string, number], { nick_key: string }>(
+          'SELECT nick_key FROM tokens WHERE token_hash = ? AND expires_at > ?',
+        ),
+        lastOffset: this.db.prepare<[string], { last_offset: number }>('SELECT last_offset FROM channels WHERE name = ?'),
+        setLastOffset: this.db.prepare(
+          'INSERT INTO channels (name, last_offset) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET last_offset = excluded.last_offset',
+        ),
+        insertEvent: this.db.prepare('INSERT INTO events (channel, offset, time, data) VALUES (?, ?, ?, ?)'),
+        readEvents: this.db.prepare<[string, number, number, number], StoredEvent>(
+          'SELECT offset, time, data FROM events WHERE channel = ? AND offset > ? AND offset < ? ORDER BY offset DESC LIMIT ?',
+        ),
+        firstOffset: this.db.prepare<[string], { first: number | null }>('SELECT min(offset) AS first FROM events WHERE channel = ?'),
+        pruneOld: this.db.prepare(
+          'DELETE FROM events WHERE (channel, offset) IN (SELECT channel, offset FROM events WHERE time < ? LIMIT ?)',
+        ),
+        /** Channels holding an event older than their newest `?`. */
+        oversized: this.db.prepare<[number], { name: string; last_offset: number }>(
+          'SELECT name, last_offset FROM channels WHERE EXISTS (SELECT 1 FROM events WHERE channel = name AND offset <= last_offset - ?)',
+        ),
+        pruneChannel: this.db.prepare(
+          'DELETE FROM events WHERE (channel, offset) IN (SELECT channel, offset FROM events WHERE channel = ? AND offset <= ? ORDER BY offset LIMIT ?)',
+        ),
+        epoch: this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'epoch'"),
+        writtenAt: this.db.prepare(
+          "INSERT INTO meta (key, value) VALUES ('written_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        ),
+      };
+      this.epoch = this.statements.epoch.get()!.value;
+      // A file SQLite could only open read-only says so at the first write, not at open: make that write now.
+      this.checkWritable(Date.now());
+    } catch (error) {
+      this.db.close();
+      this.lock.release();
+      throw unusable(this.location, error);
+    }
     this.appendBatch = this.db.transaction((requests: readonly AppendRequest[], now: number) => {
       const last = new Map<string, number>();
       const stored = requests.map(({ channel, head }) => {
@@ -131,6 +146,10 @@ export class SqliteStore implements Store {
     return deleted;
   }
 
+  checkWritable(now: number): void {
+    this.statements.writtenAt.run(String(now));
+  }
+
   async findAccount(key: string): Promise<AccountRecord | undefined> {
     const row = this.statements.findAccount.get(key);
     return row && { nick: row.nick, passwordHash: row.password_hash, createdAt: row.created_at };
@@ -162,6 +181,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+    this.lock.release();
   }
 }
 
@@ -182,6 +202,27 @@ function openDatabase(file: string): Database.Database {
     );
   }
   return db;
+}
+
+/**
+ * What went wrong opening a file that looked like a database: SQLite's own
+ * errors (a damaged page, a full or read-only disk) become one line naming
+ * the file; anything else is a bug, and is thrown as it is.
+ */
+function unusable(file: string, error: unknown): unknown {
+  if (error instanceof StoreOpenError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return error;
+  const message = (error as Error).message;
+  if (code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB')) {
+    return new StoreOpenError(`${file} is damaged (${code}: ${message}). Move it aside to start fresh, or restore it from a backup; the server did not change it.`);
+  }
+  if (code.startsWith('SQLITE_READONLY')) {
+    return new StoreOpenError(
+      `${file} is read-only for this user (${code}): the server writes accounts and history to it. Make it writable by the user the server runs as, or pass another --data-dir.`,
+    );
+  }
+  return new StoreOpenError(`Cannot use ${file} (${code}: ${message}). Check the disk and the file's permissions, or pass another --data-dir.`);
 }
 
 function migrate(db: Database.Database, file: string, onMigrate?: (version: number, summary: string) => void): void {

@@ -54,6 +54,13 @@ export interface Store extends History {
    */
   prune(retention: Retention, now: number, budget: number): number;
 
+  /**
+   * Makes one small write, or throws why it cannot (a full disk, a file gone
+   * read-only): how the server learns that writes work again while no client
+   * is writing.
+   */
+  checkWritable(now: number): void;
+
   close(): Promise<void>;
 }
 
