@@ -337,6 +337,8 @@ export function onFrame(tracker: Tracker, frame: IncomingFrame): Step {
     let offset = epochChanged ? 0 : state.offset;
     const fresh = state.past.filter((event) => event.offset > offset);
     const delivered: ChannelEvent[] = [];
+    /** The events with the settlements they make, in order: they follow the recovered or gap notice. */
+    const ordered: Step['emits'] = [];
     for (const event of fresh) {
       offset = Math.max(offset, event.offset);
       const mine = own(event.user);
@@ -344,13 +346,16 @@ export function onFrame(tracker: Tracker, frame: IncomingFrame): Step {
         // One of ours that reached the server before the drop: done, and not to be sent again.
         const sent = takeMessage(channel, event.message, true);
         const recovered = toChannelEvent(event, 'recovered', true);
-        if (sent) emits.push({ type: 'settled', id: sent.id, value: recovered });
+        if (sent) ordered.push({ type: 'settled', id: sent.id, value: recovered });
         delivered.push(recovered);
+        ordered.push(recovered);
         continue;
       }
       // This client's own leave on dropping and join on coming back are not news to it.
       if (rejoin && mine) continue;
-      delivered.push(toChannelEvent(event, rejoin ? 'recovered' : 'history', mine));
+      const past = toChannelEvent(event, rejoin ? 'recovered' : 'history', mine);
+      delivered.push(past);
+      ordered.push(past);
     }
     if (rejoin) {
       if (epochChanged || frame.recovered === false) {
@@ -359,7 +364,7 @@ export function onFrame(tracker: Tracker, frame: IncomingFrame): Step {
         emits.push({ type: 'recovered', channel, count: delivered.length });
       }
     }
-    emits.push(...delivered);
+    emits.push(...ordered);
     offset = Math.max(offset, frame.offset);
     const joined: ChannelState = { status: 'joined', offset, past: [], ...(frame.epoch === undefined ? {} : { epoch: frame.epoch }) };
     setChannel(channel, joined);
