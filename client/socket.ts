@@ -15,7 +15,8 @@ export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: never) => void): void;
+  // `any`: browsers and `ws` each type their events their own way, and only `data`, `code` and `reason` are read.
+  addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: any) => void): void;
 }
 
 export type WebSocketConstructor = new (url: string) => WebSocketLike;

@@ -19,7 +19,7 @@ export function useSdk(): (options: SdkOptions) => ChatClient {
     await Promise.all(clients.splice(0).map((client) => client.close()));
   });
   return (options) => {
-    const client = new ChatClient({ WebSocket: WebSocket as unknown as ConnectOptions['WebSocket'], backoff: TEST_BACKOFF, ...options });
+    const client = new ChatClient({ WebSocket, backoff: TEST_BACKOFF, ...options });
     clients.push(client);
     return client;
   };
