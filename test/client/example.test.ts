@@ -4,6 +4,7 @@
  * `!ping`, and keeps answering after the server is killed and restarted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +66,16 @@ async function ping(base: string, nick: string): Promise<void> {
 }
 
 describe('the README’s example bot', () => {
+  it('is the one in examples/, which the build type-checks: every line the README shows is in it', async () => {
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## The client SDK'));
+    const shown = (/```ts\n([\s\S]*?)```/.exec(section)?.[1] ?? '').split('\n').filter((line) => line.trim() !== '');
+    expect(shown.length).toBeGreaterThanOrEqual(8);
+    expect(shown.length).toBeLessThanOrEqual(10);
+    const example = (await readFile(new URL('../../examples/bot.ts', import.meta.url), 'utf8')).split('\n');
+    for (const line of shown) expect(example, 'a README line missing from examples/bot.ts').toContain(line);
+  });
+
   it('answers !ping, and still does after the server is killed and restarted on the same port', async () => {
     const port = await freePort();
     const args = ['--port', String(port), '--data-dir', freshDataDir()];
