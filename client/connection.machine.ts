@@ -20,7 +20,7 @@ import { backoffDelay, type BackoffOptions } from './backoff.js';
 import type { ConnectionState } from './events.js';
 import type { ErrorCode, IncomingFrame, OutgoingFrame, RequestId } from './frames.js';
 import type { SocketCommand, SocketEvent, SocketInput } from './socket.js';
-import { addRequest, createTracker, onDropped, onFrame, onOnline, onStopped, type Notice, type Settlement, type Step, type Tracker } from './tracker.js';
+import { addRequest, createTracker, onDropped, onFrame, onOnline, onStopped, retryThrottled, type Notice, type Settlement, type Step, type Tracker } from './tracker.js';
 
 const CLOSE_LOGGED_OUT = 1000;
 const CLOSE_REFUSED = 1008;
@@ -63,13 +63,18 @@ export interface ConnectionContext {
 export type ConnectionEvent =
   | SocketEvent
   | { type: 'client.request'; frame: OutgoingFrame & { id: RequestId } }
-  | { type: 'client.close' };
+  | { type: 'client.close' }
+  /** Time to send again what the server's rate limit refused. */
+  | { type: 'client.retry' };
 
 export type Emitted =
   | Notice
   | Settlement
   | { type: 'state'; state: ConnectionState; attempt: number; delayMs?: number; closeCode?: number; failure?: Failure }
   | { type: 'token'; token: string };
+
+/** How long to wait before asking again what the server refused `rate_limited`: by then its bucket has refilled some. */
+const RATE_LIMIT_RETRY_MS = 1_000;
 
 const FINAL_CLOSES = new Set([CLOSE_LOGGED_OUT, CLOSE_REFUSED, CLOSE_SIGNED_IN_ELSEWHERE]);
 
@@ -194,7 +199,12 @@ export const connectionMachine = setup({
       applyStep(enqueue, step);
       // A nick registered on this connection signs in with its password until a login hands out a token.
       if (step.password !== undefined && context.token === undefined) enqueue.assign({ password: step.password });
+      if (step.retry) {
+        enqueue.cancel('retry');
+        enqueue.raise({ type: 'client.retry' }, { id: 'retry', delay: RATE_LIMIT_RETRY_MS });
+      }
     }),
+    retryThrottled: enqueueActions(({ context, enqueue }) => applyStep(enqueue, retryThrottled(context.tracker))),
     dropped: enqueueActions(({ context, enqueue }) => applyStep(enqueue, onDropped(context.tracker))),
     stopped: enqueueActions(({ context, enqueue }) => {
       const failure = context.failure ?? { code: 'closed', message: 'The client was closed.' };
@@ -257,6 +267,7 @@ export const connectionMachine = setup({
       entry: ['wentOnline', { type: 'emitState', params: { state: 'online' } }, 'rejoin'],
       on: {
         'socket.frame': { actions: 'frame' },
+        'client.retry': { actions: 'retryThrottled' },
         'socket.closed': [
           { guard: 'isFinalClose', target: 'closed', actions: ['noteClose', 'failOnClose'] },
           { target: 'reconnecting', actions: 'noteClose' },

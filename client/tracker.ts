@@ -40,6 +40,8 @@ export interface ChannelState {
   joinId?: RequestId;
   /** The id of a rejoin the client sent by itself. */
   rejoinId?: RequestId;
+  /** That rejoin was refused `rate_limited`, so nothing was done: it is to be sent again shortly. */
+  throttled?: boolean;
 }
 
 export interface Tracker {
@@ -71,6 +73,8 @@ export interface Step {
   out: OutgoingFrame[];
   /** A password the server accepted for this nick (a registration or a change): to sign in with until a token comes. */
   password?: string;
+  /** Something the client sent by itself was refused `rate_limited`: call {@link retryThrottled} after a pause. */
+  retry?: boolean;
 }
 
 export function createTracker(nick: string): Tracker {
@@ -155,7 +159,8 @@ export function onOnline(tracker: Tracker, nick: string): Step {
   for (const [name, state] of Object.entries(tracker.channels)) {
     const rejoining = state.status !== 'joining';
     const id = state.joinId ?? `rejoin-${nextInternalId++}`;
-    const next: ChannelState = { ...state, status: rejoining ? 'rejoining' : 'joining', past: [] };
+    const { throttled: _throttled, ...kept } = state;
+    const next: ChannelState = { ...kept, status: rejoining ? 'rejoining' : 'joining', past: [] };
     if (state.joinId === undefined) next.rejoinId = id;
     channels[name] = next;
     out.push(joinFrame(name, next, id));
@@ -202,6 +207,22 @@ export function onDropped(tracker: Tracker): Step {
     channels[name] = { ...kept, past: [] };
   }
   return { tracker: { ...tracker, channels, requests }, emits, out: [] };
+}
+
+/** Sends again the rejoins the server refused `rate_limited`. */
+export function retryThrottled(tracker: Tracker): Step {
+  const out: OutgoingFrame[] = [];
+  const channels: Record<string, ChannelState> = {};
+  for (const [name, state] of Object.entries(tracker.channels)) {
+    if (!state.throttled || state.rejoinId === undefined) {
+      channels[name] = state;
+      continue;
+    }
+    const { throttled: _throttled, ...kept } = state;
+    channels[name] = kept;
+    out.push(joinFrame(name, kept, state.rejoinId));
+  }
+  return { tracker: { ...tracker, channels }, emits: [], out };
 }
 
 /** Stopped for good: every request still waiting fails with the reason. */
@@ -282,6 +303,11 @@ export function onFrame(tracker: Tracker, frame: IncomingFrame): Step {
         break;
       }
       const rejoined = Object.entries(tracker.channels).find(([, state]) => state.rejoinId !== undefined && state.rejoinId === frame.id);
+      if (rejoined && frame.code === 'rate_limited') {
+        // A server's rate limit counts the rejoins of a client in many channels too: nothing was done, so ask again.
+        setChannel(rejoined[0], { ...rejoined[1], throttled: true });
+        return { tracker, emits, out, retry: true };
+      }
       if (rejoined) {
         setChannel(rejoined[0], undefined);
         // Messages waiting for that channel cannot go now.

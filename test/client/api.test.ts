@@ -160,6 +160,32 @@ describe('the client SDK against a real server', () => {
   });
 });
 
+describe('reconnecting in-process', () => {
+  it('rejoins every channel after a drop even when the server’s rate limit refuses some rejoins, and asks again', async () => {
+    const { server: chat } = await start({ limits: { historyOnJoin: 0, rateLimit: 2, rateBurst: 3 } });
+    const alice = await sdk({ url: chat.url, nick: 'alice' }).start();
+    const heard = new Recorder(alice, ['recovered', 'gap', 'error', 'state']);
+    const channels = ['#a', '#b', '#c', '#d', '#e', '#f'];
+    for (const channel of channels) {
+      // The application's own requests are refused rate_limited like any other; it waits and asks again.
+      for (;;) {
+        const error = await alice.join(channel).then(() => undefined, (reason: ChatError) => reason);
+        if (!error) break;
+        expect(error.code).toBe('rate_limited');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    for (const client of chat.transport.wss.clients) client.terminate();
+    await heard.waitFor('state', (event) => event.state === 'reconnecting');
+    for (const channel of channels) await heard.waitFor('recovered', (event) => event.channel === channel, 10_000);
+    expect(heard.of('error')).toEqual([]);
+    expect(heard.of('gap')).toEqual([]);
+    expect(alice.channels.sort()).toEqual(channels);
+    expect(await alice.users('#f')).toEqual(['alice']);
+  }, 30_000);
+});
+
 describe('accounts through the client SDK', () => {
   async function registered(url: string, nick: string): Promise<void> {
     const owner = await sdk({ url, nick }).start();
