@@ -319,6 +319,15 @@ export function onFrame(tracker: Tracker, frame: IncomingFrame): Step {
         tracker = flush(tracker, out);
         break;
       }
+      if (frame.id === undefined && frame.code === 'unavailable') {
+        // A message the store could not keep is answered without its id (the outbox no longer has it); the oldest waiting is the one.
+        const message = tracker.requests.find((r) => r.frame.type === 0 && r.sent);
+        if (message) {
+          take(message.id);
+          emits.push(failure(message.id, frame.code, frame.message));
+          break;
+        }
+      }
       emits.push({ type: 'error', code: frame.code, message: frame.message });
       break;
     }

@@ -63,4 +63,15 @@ describe('the client tracker', () => {
     expect(joined.emits).toEqual([{ type: 'recovered', channel: '#room', count: 0 }]);
     expect(joined.out).toEqual([{ type: 0, dest: '#room', message: 'lost', id: 2 }]);
   });
+
+  it('fails the oldest message waiting for its echo when the store could not keep one (unavailable comes without an id)', () => {
+    let tracker: Tracker = createTracker('alice');
+    tracker = addRequest(tracker, { type: 4, channel: '#room', id: 1 }, true).tracker;
+    tracker = onFrame(tracker, frame({ type: 4, channel: '#room', user: 'alice', offset: 1, time: TIME, epoch: 'e1' })).tracker;
+    tracker = addRequest(tracker, { type: 0, dest: '#room', message: 'first', id: 2 }, true).tracker;
+    tracker = addRequest(tracker, { type: 0, dest: '#room', message: 'second', id: 3 }, true).tracker;
+    const refused = onFrame(tracker, frame({ type: -1, code: 'unavailable', message: 'The server could not store this.' }));
+    expect(refused.emits).toEqual([{ type: 'failed', id: 2, code: 'unavailable', message: 'The server could not store this.' }]);
+    expect(refused.tracker.requests.map((request) => request.id)).toEqual([3]);
+  });
 });
