@@ -36,7 +36,15 @@ export interface SocketInput {
 
 export function socketLogic(WebSocketImpl: WebSocketConstructor) {
   return fromCallback<SocketCommand, SocketInput, SocketEvent>(({ input, sendBack, receive }) => {
-    const socket = new WebSocketImpl(input.url);
+    let socket: WebSocketLike;
+    try {
+      socket = new WebSocketImpl(input.url);
+    } catch (error) {
+      // A URL the implementation refuses outright fails like a connection that could not be made, not as a crash.
+      const reason = error instanceof Error ? error.message : String(error);
+      queueMicrotask(() => sendBack({ type: 'socket.closed', code: 1006, reason }));
+      return () => {};
+    }
     let closed = false;
     socket.addEventListener('open', () => sendBack({ type: 'socket.open' }));
     socket.addEventListener('message', (event: { data: unknown }) => {

@@ -148,6 +148,19 @@ describe('the client SDK against a real server', () => {
     expect(await listed).toEqual(['alice']);
   });
 
+  it('rejects connect with unreachable when there is no server, or the URL is no WebSocket URL, and does not retry', async () => {
+    const { server: chat } = await server();
+    const port = chat.port;
+    await chat.close();
+    for (const url of [`ws://127.0.0.1:${port}`, 'not a url']) {
+      const client = sdk({ url, nick: 'alice' });
+      const states = new Recorder(client, ['state']);
+      const error = await refusal(client.start());
+      expect(error.code, url).toBe('unreachable');
+      expect(states.of('state').map((event) => event.state)).toEqual(['connecting', 'closed']);
+    }
+  });
+
   it('rejects what is still waiting when closed, and every request after', async () => {
     const { server: chat } = await server();
     const alice = sdk({ url: chat.url, nick: 'alice' });
