@@ -96,9 +96,14 @@ function joinFrame(channel: string, state: ChannelState, id: RequestId): Outgoin
   };
 }
 
-/** A message to a channel whose join is not confirmed yet waits: sent now, it would be refused `not_member`. */
+/**
+ * A message, page or leave for a channel whose join is not confirmed yet
+ * waits: the server confirms a join after the channel has taken it, so sent
+ * now it would be refused `not_member`.
+ */
 function isHeld(tracker: Tracker, request: Request): boolean {
-  if (request.frame.type !== 0 || request.channel === undefined) return false;
+  const type = request.frame.type;
+  if ((type !== 0 && type !== 5 && type !== 8) || request.channel === undefined) return false;
   const status = tracker.channels[request.channel]?.status;
   return status === 'joining' || status === 'rejoining';
 }

@@ -148,6 +148,23 @@ describe('the client SDK against a real server', () => {
     expect(await listed).toEqual(['alice']);
   });
 
+  it('holds a channel’s messages, pages and leave until its join is confirmed, so none is refused not_member', async () => {
+    const { server: chat } = await server();
+    const alice = await sdk({ url: chat.url, nick: 'alice' }).start();
+    // Not awaited in turn: all four go before the server has confirmed the join.
+    const [joined, page, sent, left] = await Promise.all([
+      alice.join('#django'),
+      alice.history('#django'),
+      alice.send('#django', 'at once'),
+      alice.leave('#django'),
+    ]);
+    expect(joined.offset).toBe(1);
+    expect(page.events.map((event) => event.offset)).toEqual([1]);
+    expect(sent.offset).toBe(2);
+    expect(left).toBeUndefined();
+    expect(alice.channels).toEqual([]);
+  });
+
   it('rejects connect with unreachable when there is no server, or the URL is no WebSocket URL, and does not retry', async () => {
     const { server: chat } = await server();
     const port = chat.port;
