@@ -47,6 +47,20 @@ describe('the client SDK as a package', () => {
     expect(stdout.trim()).toBe('function function');
   });
 
+  it('uses the global WebSocket when given none, as in browsers (Node’s WHATWG one, behind --experimental-websocket)', async () => {
+    const { server } = await start();
+    const script = [
+      "import { connect } from 'xstate-chat/client';",
+      `const chat = await connect({ url: ${JSON.stringify(server.url)}, nick: 'native' });`,
+      "await chat.join('#django');",
+      "const sent = await chat.send('#django', 'from a standard WebSocket');",
+      'console.log(JSON.stringify({ users: await chat.users(), offset: sent.offset }));',
+      'await chat.close();',
+    ].join('\n');
+    const { stdout } = await run(process.execPath, ['--experimental-websocket', '--no-warnings', '--input-type=module', '-e', script], { cwd: ROOT });
+    expect(JSON.parse(stdout)).toEqual({ users: ['native'], offset: 2 });
+  });
+
   it('shows its connection machine to an inspector, state by state', async () => {
     const { server } = await start();
     const states: unknown[] = [];
