@@ -172,6 +172,11 @@ export class ChatClient {
     await this.request({ type: 1, password: newPassword, old_password: oldPassword });
   }
 
+  /** While `reconnecting`: tries now rather than when the backoff is over. Otherwise does nothing. */
+  reconnectNow(): void {
+    if (this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'client.reconnect' });
+  }
+
   /** Logs out and stops for good: no reconnect; whatever was waiting is rejected with `closed`. */
   close(): Promise<void> {
     if (this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'client.close' });

@@ -65,7 +65,9 @@ export type ConnectionEvent =
   | { type: 'client.request'; frame: OutgoingFrame & { id: RequestId } }
   | { type: 'client.close' }
   /** Time to send again what the server's rate limit refused. */
-  | { type: 'client.retry' };
+  | { type: 'client.retry' }
+  /** Skip the rest of the backoff (a person pressed "Retry now"). */
+  | { type: 'client.reconnect' };
 
 export type Emitted =
   | Notice
@@ -277,6 +279,7 @@ export const connectionMachine = setup({
     reconnecting: {
       entry: ['stopSocket', 'dropped', 'scheduleRetry', { type: 'emitState', params: { state: 'reconnecting' } }],
       after: { backoff: 'connecting' },
+      on: { 'client.reconnect': 'connecting' },
     },
     closed: {
       type: 'final',

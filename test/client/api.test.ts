@@ -216,6 +216,24 @@ describe('reconnecting in-process', () => {
   }, 30_000);
 });
 
+describe('reconnecting when asked', () => {
+  it('reconnects at once on reconnectNow instead of waiting out the backoff', async () => {
+    const first = await server();
+    const port = first.server.port;
+    const alice = sdk({ url: first.server.url, nick: 'alice', backoff: { baseMs: 60_000, maxMs: 60_000 } });
+    const heard = new Recorder(alice, ['state']);
+    await alice.start();
+    await alice.join('#django');
+    await first.server.close();
+    const waiting = await heard.waitFor('state', (event) => event.state === 'reconnecting');
+    expect(waiting.delayMs).toBeGreaterThanOrEqual(30_000);
+    await start({ port, limits: { historyOnJoin: 0 } });
+    alice.reconnectNow();
+    await heard.waitFor('state', (event) => event.state === 'online');
+    expect(await alice.users('#django')).toEqual(['alice']);
+  });
+});
+
 describe('accounts through the client SDK', () => {
   async function registered(url: string, nick: string): Promise<void> {
     const owner = await sdk({ url, nick }).start();
