@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SOURCES = ['package.json', 'tsconfig.json', 'tsconfig.web.json', 'src', 'machines', 'web', 'test', 'bench'];
+const SOURCES = ['package.json', 'tsconfig.json', 'tsconfig.web.json', 'src', 'machines', 'client', 'examples', 'web', 'test', 'bench'];
 
 describe('npm run build', () => {
   let copy: string;
