@@ -10,7 +10,7 @@
 import type { ChangeOutcome, LoginOutcome, RegisterOutcome } from '../../machines/accounts.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../machines/limits.js';
 import { nickKey } from '../../machines/names.js';
-import type { Store } from '../store/store.js';
+import type { AccountStore } from '../store/store.js';
 import { HashPool, HashQueueFullError, hashPassword, OWASP_SCRYPT, verifyPassword, type ScryptParams } from './passwords.js';
 import { Throttle, type ThrottlePolicy } from './throttle.js';
 import { newToken, tokenHash } from './tokens.js';
@@ -57,7 +57,7 @@ export class Accounts {
   private readonly byAddress: Throttle;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: AccountStore,
     options: AccountsOptions = {},
   ) {
     this.policy = { ...DEFAULT_ACCOUNT_POLICY, ...options.policy };

@@ -27,13 +27,15 @@ export interface Retention {
 }
 
 /**
- * Accounts are asynchronous; history is synchronous (see `History`), since
- * it is stored in the outbox's turn, and both embedded engines answer at once.
+ * Where accounts and resume tokens live: all an engine needs to serve logins.
+ * The embedded engines implement it as part of {@link Store}; in cluster mode
+ * Redis implements it alone, since channel events go through the cluster's
+ * sequencer instead of a synchronous history.
  */
-export interface Store extends History {
-  /** `sqlite` or `memory`: what the startup log line says. */
+export interface AccountStore {
+  /** `sqlite`, `memory` or `redis`: what the startup log line says. */
   readonly engine: string;
-  /** Where the data lives, for people: a file path, or a note that it dies with the process. */
+  /** Where the data lives, for people: a file path, a Redis URL, or a note that it dies with the process. */
   readonly location: string;
 
   findAccount(key: string): Promise<AccountRecord | undefined>;
@@ -46,6 +48,15 @@ export interface Store extends History {
   addToken(key: string, tokenHash: string, expiresAt: number, now: number): Promise<void>;
   /** The nick key a live token belongs to, or undefined for an unknown, revoked or expired one. */
   tokenOwner(tokenHash: string, now: number): Promise<string | undefined>;
+
+  close(): Promise<void>;
+}
+
+/**
+ * Accounts are asynchronous; history is synchronous (see `History`), since
+ * it is stored in the outbox's turn, and both embedded engines answer at once.
+ */
+export interface Store extends AccountStore, History {
 
   /**
    * Deletes up to `budget` events beyond the retention, oldest first, and says
@@ -60,8 +71,6 @@ export interface Store extends History {
    * is writing.
    */
   checkWritable(now: number): void;
-
-  close(): Promise<void>;
 }
 
 /**
