@@ -5,8 +5,8 @@
  * which gives the same string to each recipient's connection.
  */
 import type { ActorSystem, AnyActorRef } from 'xstate';
-import { encode, type ServerFrame } from './frames.js';
-import { OUTBOX_ID, type Joiner, type OutboxEvent } from './outbox.js';
+import { encode, type RequestId, type ServerFrame } from './frames.js';
+import { OUTBOX_ID, type Joiner, type Leaver, type OutboxEvent } from './outbox.js';
 
 /** The subset of `enqueueActions`' `enqueue` that sending to clients needs. */
 export interface Enqueuer {
@@ -46,7 +46,7 @@ export function publish(
   channel: string,
   to: readonly string[],
   frame: ServerFrame,
-  extra: { joiner?: Joiner; from?: string } = {},
+  extra: { joiner?: Joiner; leaver?: Leaver; from?: string } = {},
 ): void {
   const data = encode(frame);
   enqueue.sendTo(outboxOf(system), { type: 'outbox.publish', channel, head: data.slice(0, -1), to, ...extra });
@@ -60,4 +60,41 @@ export function unicast(enqueue: Enqueuer, system: ActorSystem<any>, to: string,
 /** Starts closing one client's socket with a WebSocket close code. */
 export function closeSocket(enqueue: Enqueuer, system: ActorSystem<any>, to: string, code: number, reason: string): void {
   enqueue.sendTo(outboxOf(system), { type: 'socket.close', to, code, reason });
+}
+
+/**
+ * Announces that `user` (connection `id`) logged in or out: to `to`, everyone
+ * logged in on this node, and, through a cluster's outbox, to every other node.
+ */
+export function announce(
+  enqueue: Enqueuer,
+  system: ActorSystem<any>,
+  kind: 'login' | 'logout',
+  id: string,
+  user: string,
+  to: readonly string[],
+): void {
+  const data = encode(kind === 'login' ? { type: 2, user } : { type: 3, user });
+  enqueue.sendTo(outboxOf(system), { type: 'outbox.presence', kind, id, user, to, data });
+}
+
+/**
+ * Answers one client with a user list (type 6): `users` as this node knows
+ * them, which a cluster's outbox widens to every node's.
+ */
+export function listUsers(
+  enqueue: Enqueuer,
+  system: ActorSystem<any>,
+  to: string,
+  users: string[],
+  channel?: string,
+  requestId?: RequestId,
+): void {
+  enqueue.sendTo(outboxOf(system), {
+    type: 'outbox.list',
+    to,
+    users,
+    ...(channel === undefined ? {} : { channel }),
+    ...(requestId === undefined ? {} : { requestId }),
+  });
 }

@@ -5,8 +5,8 @@
  * mailbox, which is what gives every member the same order of events.
  */
 import { assertEvent, assign, enqueueActions, sendParent, sendTo, setup, type AnyActorRef } from 'xstate';
-import { publish, unicast } from './broadcast.js';
-import { usersFrame, type RequestId } from './frames.js';
+import { listUsers, publish } from './broadcast.js';
+import type { RequestId } from './frames.js';
 import type { Member } from './member.js';
 
 export interface ChannelInput {
@@ -87,9 +87,10 @@ export const channelMachine = setup({
       const member = context.members.get(event.id);
       if (!member) return;
       const frame = { type: 5, channel: context.name, user: member.nick } as const;
-      if (!event.disconnected) publish(enqueue, system, context.name, recipients(context.members), frame);
+      const leaver = { leaver: { id: event.id, disconnected: event.disconnected } };
+      if (!event.disconnected) publish(enqueue, system, context.name, recipients(context.members), frame, leaver);
       context.members.delete(event.id);
-      if (event.disconnected) publish(enqueue, system, context.name, recipients(context.members), frame);
+      if (event.disconnected) publish(enqueue, system, context.name, recipients(context.members), frame, leaver);
     }),
     relayMessage: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'channel.say') return;
@@ -107,7 +108,7 @@ export const channelMachine = setup({
     answerList: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'channel.list') return;
       const nicks = Array.from(context.members.values(), (member) => member.nick);
-      unicast(enqueue, system, event.replyTo, usersFrame(nicks, context.name, event.requestId));
+      listUsers(enqueue, system, event.replyTo, nicks, context.name, event.requestId);
     }),
     reportEmpty: sendParent(
       ({ context, self }): ChannelEmptyEvent => ({

@@ -19,7 +19,7 @@
  * replace.
  */
 import { fromCallback } from 'xstate';
-import { encode, errorFrame, type RequestId } from './frames.js';
+import { encode, errorFrame, usersFrame, type RequestId } from './frames.js';
 import { asHistory, ephemeralHistory, isRecovered, withFields, type History, type ReadResult, type StoredEvent } from './history.js';
 import type { Connection, SocketEvent } from './socket.js';
 
@@ -39,8 +39,21 @@ export type OutboxEvent =
   | SocketEvent
   /** The same frame to many clients. */
   | { type: 'outbox.deliver'; to: readonly string[]; data: string }
-  /** A channel event: stored (which numbers it), then sent to `to`. `from`, if any, hears `unavailable` if it cannot be stored. */
-  | { type: 'outbox.publish'; channel: string; head: string; to: readonly string[]; joiner?: Joiner; from?: string }
+  /**
+   * A channel event: stored (which numbers it), then sent to `to`. `from`, if
+   * any, hears `unavailable` if it cannot be stored. `joiner` and `leaver`
+   * say whose membership it changes, which a cluster's outbox applies to its
+   * own delivery list once the event comes back numbered.
+   */
+  | { type: 'outbox.publish'; channel: string; head: string; to: readonly string[]; joiner?: Joiner; leaver?: Leaver; from?: string }
+  /** A login or logout, sent to everyone logged in here (`to`); in a cluster, on every node too. */
+  | { type: 'outbox.presence'; kind: 'login' | 'logout'; id: string; user: string; to: readonly string[]; data: string }
+  /**
+   * A user list for one client (type 6): everyone logged in, or a channel's
+   * members. `users` are the ones this node knows; a cluster's outbox asks
+   * the cluster for everyone's.
+   */
+  | { type: 'outbox.list'; to: string; users: string[]; channel?: string; requestId?: RequestId }
   /** A page of a channel's stored events, for one client (type 8). */
   | { type: 'outbox.page'; to: string; channel: string; before?: number; limit: number; requestId?: RequestId }
   /** A client's socket is open: frames for `id` go to `connection` from now on. */
@@ -48,7 +61,13 @@ export type OutboxEvent =
   /** A client's session has ended: frames for `id` are dropped from now on. */
   | { type: 'outbox.detach'; id: string };
 
-type Publish = Extract<OutboxEvent, { type: 'outbox.publish' }>;
+/** A member leaving a channel: `disconnected`, its socket is gone, so it does not hear its own leave. */
+export interface Leaver {
+  id: string;
+  disconnected: boolean;
+}
+
+export type Publish = Extract<OutboxEvent, { type: 'outbox.publish' }>;
 type Page = Extract<OutboxEvent, { type: 'outbox.page' }>;
 
 export interface OutboxSettings {
@@ -96,7 +115,11 @@ export function createOutbox(settings: OutboxSettings | (() => OutboxSettings)) 
     const apply = (event: OutboxEvent): void => {
       switch (event.type) {
         case 'outbox.deliver':
+        case 'outbox.presence':
           for (const id of event.to) send(id, event.data);
+          break;
+        case 'outbox.list':
+          send(event.to, encode(usersFrame(event.users, event.channel, event.requestId)));
           break;
         case 'socket.send':
           send(event.to, event.data);

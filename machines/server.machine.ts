@@ -9,9 +9,8 @@
  * everyone else is told it left, as after any disconnect.
  */
 import { assertEvent, assign, enqueueActions, setup, spawnChild, type ActorSystem, type AnyActorRef, type EventObject } from 'xstate';
-import { broadcast, closeSocket, outboxOf, unicast } from './broadcast.js';
+import { announce, closeSocket, listUsers, outboxOf, unicast } from './broadcast.js';
 import { channelMachine, type ChannelEvent } from './channel.machine.js';
-import { usersFrame } from './frames.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { nickKey } from './names.js';
 import { OUTBOX_ID, outboxLogic, type OutboxEvent } from './outbox.js';
@@ -41,6 +40,7 @@ type HelloEvent = Extract<SessionToServerEvent, { type: 'session.hello' }>;
 export interface ServerContext {
   maxChannelsPerSession: number;
   authTimeoutMs: number;
+  clustered: boolean;
   sessions: Map<string, SessionEntry>;
   /** Lower-cased nick to connection id, for logged-in sessions. */
   nicks: Map<string, string>;
@@ -57,11 +57,18 @@ export interface ServerInput {
   maxChannelsPerSession?: number;
   /** How long a registered nick has to authenticate; defaults to {@link DEFAULT_LIMITS}. */
   authTimeoutMs?: number;
+  /**
+   * One of several nodes serving one chat: a session claims its nick
+   * cluster-wide (the `claimNick` actor) before it says hello here.
+   */
+  clustered?: boolean;
 }
 
 export type ServerEvent =
   /** The transport accepted a socket whose nick passed validation. */
   | { type: 'connection.open'; id: string; nick: string; address: string; connection: Connection }
+  /** The owner of this session's nick signed in on another node: the session is closed with 4001. */
+  | { type: 'cluster.takenOver'; id: string }
   | { type: 'server.shutdown' }
   | SessionToServerEvent
   | ChannelToServerEvent;
@@ -99,15 +106,14 @@ function logIn(enqueue: Enqueue, system: ActorSystem<any>, context: ServerContex
   entry.loggedIn = true;
   context.nicks.set(nickKey(hello.nick), hello.id);
   enqueue.sendTo(hello.session, { type: 'session.accepted' } satisfies HelloAnswer);
-  const announcement = { type: 2, user: hello.nick } as const;
   if (hello.token === undefined) {
-    broadcast(enqueue, system, loggedInIds(context), announcement);
+    announce(enqueue, system, 'login', hello.id, hello.nick, loggedInIds(context));
   } else {
     // The token is for its owner's eyes only: everyone else gets the plain frame, encoded once.
-    broadcast(enqueue, system, loggedInIds(context).filter((id) => id !== hello.id), announcement);
-    unicast(enqueue, system, hello.id, { ...announcement, token: hello.token });
+    announce(enqueue, system, 'login', hello.id, hello.nick, loggedInIds(context).filter((id) => id !== hello.id));
+    unicast(enqueue, system, hello.id, { type: 2, user: hello.nick, token: hello.token });
   }
-  unicast(enqueue, system, hello.id, usersFrame(loggedInNicks(context)));
+  listUsers(enqueue, system, hello.id, loggedInNicks(context));
 }
 
 /** The channels a session is in (or has asked to join), as its own context says. */
@@ -131,7 +137,7 @@ function logOut(enqueue: Enqueue, system: ActorSystem<any>, context: ServerConte
   }
   entry.loggedIn = false;
   context.nicks.delete(nickKey(entry.nick));
-  broadcast(enqueue, system, loggedInIds(context), { type: 3, user: entry.nick });
+  announce(enqueue, system, 'logout', id, entry.nick, loggedInIds(context));
   const successor = context.takeovers.get(id);
   if (successor) {
     context.takeovers.delete(id);
@@ -183,7 +189,14 @@ export const serverMachine = setup({
       const session = spawn('session', {
         id: actorId,
         systemId: actorId,
-        input: { id, nick, address, maxChannels: context.maxChannelsPerSession, authTimeoutMs: context.authTimeoutMs },
+        input: {
+          id,
+          nick,
+          address,
+          maxChannels: context.maxChannelsPerSession,
+          authTimeoutMs: context.authTimeoutMs,
+          claimsNick: context.clustered,
+        },
       });
       context.sessions.set(id, { id, nick, session, loggedIn: false });
       return {};
@@ -277,17 +290,23 @@ export const serverMachine = setup({
           requestId: event.requestId,
         } satisfies ChannelEvent);
       } else {
-        unicast(enqueue, system, event.replyTo, usersFrame([], event.channel, event.requestId));
+        // No member here; in a cluster, there may be some elsewhere.
+        listUsers(enqueue, system, event.replyTo, [], event.channel, event.requestId);
       }
     }),
     answerUserList: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'users.list') return;
-      unicast(enqueue, system, event.replyTo, usersFrame(loggedInNicks(context), undefined, event.requestId));
+      listUsers(enqueue, system, event.replyTo, loggedInNicks(context), undefined, event.requestId);
     }),
     closeChannel: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'channel.empty') return;
       context.channels.delete(event.channel);
       enqueue.stopChild(event.ref);
+    }),
+    takenOverElsewhere: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'cluster.takenOver');
+      const entry = context.sessions.get(event.id);
+      if (entry) enqueue.sendTo(entry.session, { type: 'session.takenOver' } satisfies HelloAnswer);
     }),
     shutDownSessions: enqueueActions(({ context, enqueue }) => {
       for (const entry of context.sessions.values()) enqueue.sendTo(entry.session, { type: 'session.shutdown' });
@@ -311,6 +330,7 @@ export const serverMachine = setup({
   context: ({ input }) => ({
     maxChannelsPerSession: input.maxChannelsPerSession ?? DEFAULT_LIMITS.maxChannelsPerSession,
     authTimeoutMs: input.authTimeoutMs ?? DEFAULT_LIMITS.authTimeoutMs,
+    clustered: input.clustered ?? false,
     sessions: new Map(),
     nicks: new Map(),
     channels: new Map(),
@@ -330,6 +350,7 @@ export const serverMachine = setup({
     'route.channel': { actions: 'forwardToChannel' },
     'route.list': { actions: 'answerChannelList' },
     'users.list': { actions: 'answerUserList' },
+    'cluster.takenOver': { actions: 'takenOverElsewhere' },
     'channel.empty': { guard: 'channelIsIdle', actions: 'closeChannel' },
     'xstate.done.actor.*': { actions: 'removeFinishedChild' },
     'xstate.error.actor.*': {

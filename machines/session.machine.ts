@@ -11,6 +11,7 @@
 import { assertEvent, assign, enqueueActions, sendParent, setup, type AnyActorRef } from 'xstate';
 import { accountActors, type ChangeOutcome, type LoginOutcome, type RegisterOutcome } from './accounts.js';
 import { closeSocket, outboxOf, unicast } from './broadcast.js';
+import { claimActors, type ClaimOutcome } from './claims.js';
 import type { ChannelEvent, ChannelJoinedEvent } from './channel.machine.js';
 import type { ClientCommand } from './commands.js';
 import { errorFrame, type ErrorCode, type RequestId } from './frames.js';
@@ -30,6 +31,8 @@ export interface SessionInput {
   maxChannels: number;
   /** How long a registered nick has to authenticate. */
   authTimeoutMs: number;
+  /** One node of several: the nick is claimed cluster-wide before the server is asked for it. */
+  claimsNick?: boolean;
 }
 
 export interface SessionContext {
@@ -38,6 +41,7 @@ export interface SessionContext {
   address: string;
   maxChannels: number;
   authTimeoutMs: number;
+  claimsNick: boolean;
   /**
    * Joined channels; the ref is null until the channel has confirmed the join.
    * Replaced, never mutated, on every change: so every session can start from
@@ -83,7 +87,7 @@ export const sessionMachine = setup({
     input: {} as SessionInput,
     events: {} as SessionEvent,
   },
-  actors: accountActors,
+  actors: { ...accountActors, ...claimActors },
   delays: {
     authTimeout: ({ context }) => context.authTimeoutMs,
   },
@@ -253,6 +257,8 @@ export const sessionMachine = setup({
     isMember: ({ context, event }) => context.channels.has((event as ChannelCommand).channel),
     isInTooManyChannels: ({ context }) => context.channels.size >= context.maxChannels,
     isOwner: ({ context }) => context.owner,
+    claimsNick: ({ context }) => context.claimsNick,
+    claimWon: ({ event }) => (event as unknown as { output: ClaimOutcome }).output.ok,
     isRegistered: ({ event }) => (event as unknown as { output: { registered: boolean } }).output.registered,
     /** A login frame for this nick with exactly one credential. */
     hasCredentials: ({ context, event }) => {
@@ -283,6 +289,7 @@ export const sessionMachine = setup({
     address: input.address,
     maxChannels: input.maxChannels,
     authTimeoutMs: input.authTimeoutMs,
+    claimsNick: input.claimsNick ?? false,
     channels: NO_CHANNELS,
     owner: false,
     held: NOTHING_HELD,
@@ -396,9 +403,41 @@ export const sessionMachine = setup({
         },
       },
     },
-    /** Waiting for the server to take the nick; frames that arrive meanwhile are held. */
+    /** Taking the nick: cluster-wide first when there are several nodes, then from the server. Frames that arrive meanwhile are held. */
     handshaking: {
-      entry: 'sayHello',
+      initial: 'choosing',
+      states: {
+        /** On one node the server's registry is the only one: no claim to make. */
+        choosing: {
+          always: [{ guard: 'claimsNick', target: 'claiming' }, { target: 'greeting' }],
+        },
+        /** Claiming the nick where every node looks; an owner waits here until whoever held it elsewhere has logged out. */
+        claiming: {
+          invoke: {
+            src: 'claimNick',
+            input: ({ context }) => ({ id: context.id, nick: context.nick, owner: context.owner }),
+            onDone: [
+              { guard: 'claimWon', target: 'greeting' },
+              {
+                target: '#session.rejected',
+                actions: [
+                  { type: 'reject', params: { code: 'nick_taken' } },
+                  { type: 'closeSocket', params: { code: CloseCode.policyViolation, reason: 'nick_taken' } },
+                ],
+              },
+            ],
+            onError: {
+              target: '#session.rejected',
+              actions: [
+                { type: 'reject', params: { code: 'unavailable' } },
+                { type: 'closeSocket', params: { code: CloseCode.tryAgainLater, reason: 'cluster unavailable' } },
+              ],
+            },
+          },
+        },
+        /** Waiting for the server to take the nick. */
+        greeting: { entry: 'sayHello' },
+      },
       on: {
         'session.accepted': [
           { guard: 'isOwner', target: 'active.owner' },

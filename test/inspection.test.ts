@@ -50,7 +50,7 @@ describe('the local inspector stream', () => {
     await alice.next((frame) => frame.type === 4);
     alice.send({ type: 0, dest: '#django', message: 'the secret plan' });
     await alice.next((frame) => frame.type === 0);
-    await inspector.until((all) => all.includes('"socket.send"') && all.includes('"channel.say"'));
+    await inspector.until((all) => all.includes('"outbox.list"') && all.includes('"channel.say"'));
 
     const messages = inspector.frames.map((frame) => JSON.parse(frame) as { kind: string });
     expect(messages[0]?.kind).toBe('hello');

@@ -26,7 +26,7 @@ describe('replaying a trace', () => {
     const trace = await readTrace(EXAMPLE);
     const result = await replayTrace(trace);
     // The nick is looked up (answered from the trace, no store touched) and is not registered: alice is a guest.
-    expect(result.states).toEqual(['identifying', 'handshaking', { active: 'guest' }, 'closing', 'closed']);
+    expect(result.states).toEqual(['identifying', { handshaking: 'greeting' }, { active: 'guest' }, 'closing', 'closed']);
     expect(result.states).toEqual(recordedStates(trace));
     const frames = result.frames.map((frame) => JSON.parse(frame) as { type: number; code?: string; offset?: number });
     expect(frames.filter((frame) => frame.type === -1).map((frame) => frame.code)).toEqual(['not_member', 'already_member']);
@@ -59,7 +59,7 @@ describe('replaying a trace', () => {
     expect(steps.slice(0, 5)).toEqual([
       { event: 'xstate.init', value: 'identifying' },
       { event: 'client.join', value: 'identifying' },
-      { event: answer.type, value: 'handshaking' },
+      { event: answer.type, value: { handshaking: 'greeting' } },
       { event: 'session.accepted', value: { active: 'guest' } },
       { event: 'channel.joined', value: { active: 'guest' } },
     ]);
@@ -79,7 +79,7 @@ describe('npm run replay', () => {
   it('prints the states a trace passes through and exits 0 when they are the recorded ones', async () => {
     const { stdout } = await run(process.execPath, [CLI, EXAMPLE]);
     expect(stdout).toContain('session:2 · alice');
-    expect(stdout).toContain('States passed through: identifying → handshaking → active.guest → closing → closed');
+    expect(stdout).toContain('States passed through: identifying → handshaking.greeting → active.guest → closing → closed');
     expect(stdout).toMatch(/closing +after client\.logout/);
     expect(stdout).toContain('The same 12 steps (events, states and transitions) as recorded.');
   });

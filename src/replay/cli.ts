@@ -50,7 +50,8 @@ async function main(): Promise<number> {
     process.stdout.write(
       `Replaying ${file}: ${trace.actor.label}, recorded ${trace.recordedAt} on ${trace.node ?? 'a single node'}.\n\n`,
     );
-    for (const step of result.steps) process.stdout.write(`  ${describe(step.value).padEnd(14)} after ${step.event}\n`);
+    const width = Math.max(0, ...result.steps.map((step) => describe(step.value).length));
+    for (const step of result.steps) process.stdout.write(`  ${describe(step.value).padEnd(width)} after ${step.event}\n`);
     process.stdout.write(`\nStates passed through: ${result.states.map(describe).join(' → ')}\n`);
     process.stdout.write(`Frames to the client:  ${result.frames.length}\n`);
     const recorded = recordedSteps(trace);

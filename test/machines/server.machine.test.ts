@@ -45,7 +45,7 @@ describe('server machine', () => {
     const { server, connect } = start();
     const delivered: unknown[] = [];
     server.system.inspect((inspection) => {
-      if (inspection.type === '@xstate.event' && inspection.event.type === 'outbox.deliver') delivered.push(inspection.event);
+      if (inspection.type === '@xstate.event' && inspection.event.type === 'outbox.presence') delivered.push(inspection.event);
     });
     await connect('alice');
     await connect('bob');

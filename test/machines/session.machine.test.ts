@@ -78,7 +78,7 @@ describe('session machine', () => {
 
   it('ends without a word when its socket closes before the server has answered its hello', async () => {
     const { session, frames, closes, toServer } = await harness('nothing');
-    expect(session.getSnapshot().value).toBe('handshaking');
+    expect(session.getSnapshot().value).toEqual({ handshaking: 'greeting' });
     session.send({ type: 'socket.closed', code: 1006 });
     expect(session.getSnapshot().status).toBe('done');
     expect(frames).toEqual([]);
