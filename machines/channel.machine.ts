@@ -28,8 +28,11 @@ export interface ChannelContext {
 export type ChannelEvent =
   /** `since` and `epoch`: what the member saw of this channel before, to recover what it missed. */
   | { type: 'channel.join'; member: Member; since?: number; epoch?: string }
-  /** `disconnected`: the member's socket is gone, so only the others hear of it. */
-  | { type: 'channel.leave'; id: string; disconnected: boolean }
+  /**
+   * `disconnected`: the member's socket is gone, so only the others hear of it.
+   * `unheard`: its join never reached anyone (the cluster refused it), so nobody hears of the leave either.
+   */
+  | { type: 'channel.leave'; id: string; disconnected: boolean; unheard?: boolean }
   | { type: 'channel.say'; id: string; message: string }
   /** `replyTo`: the connection id the answer goes to. */
   | { type: 'channel.list'; replyTo: string; requestId?: RequestId };
@@ -86,6 +89,10 @@ export const channelMachine = setup({
       if (event.type !== 'channel.leave') return;
       const member = context.members.get(event.id);
       if (!member) return;
+      if (event.unheard) {
+        context.members.delete(event.id);
+        return;
+      }
       const frame = { type: 5, channel: context.name, user: member.nick } as const;
       const leaver = { leaver: { id: event.id, disconnected: event.disconnected } };
       if (!event.disconnected) publish(enqueue, system, context.name, recipients(context.members), frame, leaver);

@@ -17,6 +17,7 @@ import { OUTBOX_ID, outboxLogic, type OutboxEvent } from './outbox.js';
 import type { ChannelToServerEvent, HelloAnswer, SessionToServerEvent } from './server.events.js';
 import { sessionMachine, type SessionContext } from './session.machine.js';
 import { CloseCode, type Connection } from './socket.js';
+import type { ClusterOutboxEvent } from './cluster-outbox.js';
 
 export interface SessionEntry {
   id: string;
@@ -67,8 +68,7 @@ export interface ServerInput {
 export type ServerEvent =
   /** The transport accepted a socket whose nick passed validation. */
   | { type: 'connection.open'; id: string; nick: string; address: string; connection: Connection }
-  /** The owner of this session's nick signed in on another node: the session is closed with 4001. */
-  | { type: 'cluster.takenOver'; id: string }
+  | ClusterOutboxEvent
   | { type: 'server.shutdown' }
   | SessionToServerEvent
   | ChannelToServerEvent;
@@ -308,6 +308,14 @@ export const serverMachine = setup({
       const entry = context.sessions.get(event.id);
       if (entry) enqueue.sendTo(entry.session, { type: 'session.takenOver' } satisfies HelloAnswer);
     }),
+    /** The session hears it is out of the channel (as when a channel fails); the channel forgets it without a word. */
+    dropFailedJoin: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'cluster.joinFailed');
+      const entry = context.sessions.get(event.id);
+      if (entry) enqueue.sendTo(entry.session, { type: 'channel.lost', channel: event.channel });
+      const channel = context.channels.get(event.channel);
+      if (channel) enqueue.sendTo(channel.ref, { type: 'channel.leave', id: event.id, disconnected: true, unheard: true } satisfies ChannelEvent);
+    }),
     shutDownSessions: enqueueActions(({ context, enqueue }) => {
       for (const entry of context.sessions.values()) enqueue.sendTo(entry.session, { type: 'session.shutdown' });
     }),
@@ -351,6 +359,7 @@ export const serverMachine = setup({
     'route.list': { actions: 'answerChannelList' },
     'users.list': { actions: 'answerUserList' },
     'cluster.takenOver': { actions: 'takenOverElsewhere' },
+    'cluster.joinFailed': { actions: 'dropFailedJoin' },
     'channel.empty': { guard: 'channelIsIdle', actions: 'closeChannel' },
     'xstate.done.actor.*': { actions: 'removeFinishedChild' },
     'xstate.error.actor.*': {

@@ -8,7 +8,8 @@
  * the call as a child actor. The outbox is provided here too, with the store
  * that numbers and keeps channel events.
  */
-import { fromPromise } from 'xstate';
+import { fromPromise, type AnyActorLogic } from 'xstate';
+import type { ClaimInput, ClaimOutcome } from '../machines/claims.js';
 import type { ChangeInput, ChangeOutcome, LoginInput, LoginOutcome, LookupInput, RegisterInput, RegisterOutcome } from '../machines/accounts.js';
 import { createOutbox, type OutboxSettings } from '../machines/outbox.js';
 import type { serverMachine } from '../machines/server.machine.js';
@@ -35,16 +36,23 @@ export function sessionWithAccounts(accounts: Accounts, session: typeof sessionM
   });
 }
 
+/** What a server runs with besides its accounts: the outbox's logic, and, in a cluster, the nick claim. */
+export interface Effects {
+  /** Settings for the single-node outbox, or a whole outbox logic (a cluster's). */
+  outbox?: OutboxSettings | AnyActorLogic;
+  claimNick?: (input: ClaimInput) => Promise<ClaimOutcome>;
+}
+
 /**
  * `machine` (the server machine or a test's variant of it) spawning sessions
- * whose account effects are done by `accounts`, and, given `outbox`
- * settings, an outbox that stores channel events in their history. A
- * variant's own session implementation is kept: the effects are provided on
- * top of it.
+ * whose account effects are done by `accounts`, with the given outbox and
+ * claim. A variant's own session implementation is kept: the effects are
+ * provided on top of it.
  */
-export function withEffects(machine: typeof serverMachine, accounts: Accounts, outbox?: OutboxSettings): typeof serverMachine {
-  const session = (machine.implementations.actors.session ?? sessionMachine) as typeof sessionMachine;
-  return machine.provide({
-    actors: { session: sessionWithAccounts(accounts, session), ...(outbox ? { outbox: createOutbox(outbox) } : {}) },
-  });
+export function withEffects(machine: typeof serverMachine, accounts: Accounts, effects: Effects = {}): typeof serverMachine {
+  const { outbox, claimNick } = effects;
+  let session = sessionWithAccounts(accounts, (machine.implementations.actors.session ?? sessionMachine) as typeof sessionMachine);
+  if (claimNick) session = session.provide({ actors: { claimNick: fromPromise<ClaimOutcome, ClaimInput>(({ input }) => claimNick(input)) } });
+  const outboxLogic = outbox === undefined ? undefined : 'history' in outbox ? createOutbox(outbox) : outbox;
+  return machine.provide({ actors: { session, ...(outboxLogic ? { outbox: outboxLogic } : {}) } }) as typeof serverMachine;
 }

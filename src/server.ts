@@ -113,12 +113,14 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const timed = new TimedStore(store, metrics.observeStore);
   const accounts = new Accounts(timed, { ...options.accounts, onLogin: (attempt) => counters.login(attempt) });
   const machine = withEffects(options.machine ?? serverMachine, accounts, {
-    history: timed,
-    historyOnJoin: limits.historyOnJoin,
-    recoveryLimit: limits.recoveryLimit,
-    // The turn's frames are all queued once the outbox has delivered its batch: write them now, not a turn later.
-    afterFlush: flushWrites,
-    onError: (error) => logger.error({ err: error }, 'the store failed; the affected requests were answered unavailable'),
+    outbox: {
+      history: timed,
+      historyOnJoin: limits.historyOnJoin,
+      recoveryLimit: limits.recoveryLimit,
+      // The turn's frames are all queued once the outbox has delivered its batch: write them now, not a turn later.
+      afterFlush: flushWrites,
+      onError: (error) => logger.error({ err: error }, 'the store failed; the affected requests were answered unavailable'),
+    },
   }).provide({
     actions: {
       reportFault: (_, { actor, error }) => logger.error({ actor, err: error }, 'actor failed; its session was closed'),
