@@ -69,7 +69,7 @@ function sdkPage(path: string): Page | undefined {
 }
 
 /** The chat page's script modules, each imported by chat.js as `./NAME.js`. */
-const CHAT_MODULES = ['chat', 'channel-history', 'event-time', 'names', 'outgoing', 'passwords', 'reconnect', 'refusals', 'saved-sign-in', 'words'];
+const CHAT_MODULES = ['chat', 'channel-history', 'event-time', 'names', 'passwords', 'reconnect', 'refusals', 'saved-sign-in', 'words'];
 
 const chatPages: Record<string, Page> = {
   '/': { file: join(root, 'web/chat/index.html'), contentType: HTML },

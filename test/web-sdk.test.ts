@@ -42,6 +42,8 @@ describe('the SDK served to the chat page', () => {
   });
 
   it('serves the SDK, the modules it imports and xstate’s ESM build as scripts under the CSP, with no bare import left', async () => {
+    const chat = await (await fetch(`${server.url}/chat.js`)).text();
+    expect(chat).toContain("from './sdk/client/index.js'");
     const seen = new Set<string>();
     const pending = ['/sdk/client/index.js'];
     while (pending.length > 0) {
