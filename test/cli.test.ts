@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { expectAuthRequired, PASSWORD, register, signIn } from './support/auth.js';
 import { WebSocket } from 'ws';
-import { CLI, freshDataDir, useCli } from './support/cli-process.js';
+import { CLI, freshDataDir, lineWhere, useCli } from './support/cli-process.js';
 import { TestClient } from './support/client.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -237,10 +237,7 @@ describe('the command line', () => {
   it('with --inspect, logs where the inspector is and serves it', async () => {
     const { url, lines } = await run(['--port', '0', '--inspect']);
     // The inspector line follows the listening line that `run` resolves on.
-    for (const deadline = Date.now() + 5_000; !lines.some((line) => 'inspector' in line) && Date.now() < deadline; ) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    expect(lines).toContainEqual(expect.objectContaining({ inspector: `${url}/inspector`, bodies: false }));
+    expect(await lineWhere(lines, (line) => 'inspector' in line)).toMatchObject({ inspector: `${url}/inspector`, bodies: false });
     const page = await fetch(`${url}/inspector`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<script type="module" src="/inspector/inspector.js">');
@@ -302,7 +299,7 @@ describe('the command line', () => {
   it('serves /metrics labelled with --node-name to loopback only, and with --metrics-public to anyone', async () => {
     const closed = await run(['--port', '0', '--host', '0.0.0.0', '--node-name', 'eu-1']);
     const port = new URL(closed.url).port;
-    expect(closed.lines).toContainEqual(expect.objectContaining({ metrics: `${closed.url}/metrics`, public: false }));
+    expect(await lineWhere(closed.lines, (line) => 'metrics' in line)).toMatchObject({ metrics: `${closed.url}/metrics`, public: false });
     const local = await fetch(`http://127.0.0.1:${port}/metrics`);
     expect(local.status).toBe(200);
     expect(await local.text()).toContain('chat_sessions{node="eu-1"} 0');
@@ -314,7 +311,7 @@ describe('the command line', () => {
     }
 
     const open = await run(['--port', '0', '--host', '0.0.0.0', '--metrics-public']);
-    expect(open.lines).toContainEqual(expect.objectContaining({ metrics: `${open.url}/metrics`, public: true }));
+    expect(await lineWhere(open.lines, (line) => 'metrics' in line)).toMatchObject({ metrics: `${open.url}/metrics`, public: true });
     const scraped = await fetch(`http://${external ?? '127.0.0.1'}:${new URL(open.url).port}/metrics`);
     expect(scraped.status).toBe(200);
     expect(await scraped.text()).toContain('chat_sessions 0');

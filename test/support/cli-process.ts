@@ -59,3 +59,12 @@ export function useCli(): (args: string[], options?: { env?: Record<string, stri
     return { child, url, lines };
   };
 }
+
+/** Resolves with the first log line that passes `test`, waiting for lines that follow the one `run` resolved on. */
+export async function lineWhere(lines: Record<string, unknown>[], test: (line: Record<string, unknown>) => boolean, timeoutMs = 5_000): Promise<Record<string, unknown>> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 20))) {
+    const line = lines.find(test);
+    if (line) return line;
+  }
+  throw new Error(`no such log line within ${timeoutMs} ms; got ${JSON.stringify(lines)}`);
+}
