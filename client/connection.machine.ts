@@ -73,7 +73,8 @@ export type Emitted =
   | Notice
   | Settlement
   | { type: 'state'; state: ConnectionState; attempt: number; delayMs?: number; closeCode?: number; failure?: Failure }
-  | { type: 'token'; token: string };
+  | { type: 'token'; token: string }
+  | { type: 'users'; users: string[] };
 
 /** How long to wait before asking again what the server refused `rate_limited`: by then its bucket has refilled some. */
 const RATE_LIMIT_RETRY_MS = 1_000;
@@ -147,6 +148,11 @@ export const connectionMachine = setup({
       enqueue.sendTo('socket', { type: 'socket.send', frame: { type: 2, user: context.tracker.nick, [kind]: credential } } satisfies SocketCommand);
     }),
     forgetToken: assign({ token: undefined }),
+    /** The list that follows a login says who is online: the application gets it without asking (and spending a frame). */
+    emitUsers: enqueueActions(({ event, enqueue }) => {
+      const frame = (event as FrameEvent).frame as Extract<IncomingFrame, { type: 6 }>;
+      enqueue.emit({ type: 'users', users: frame.users });
+    }),
     noteRefusal: assign({ refusal: ({ event }) => errorOf(event) }),
     failWithError: assign({ failure: ({ event }) => errorOf(event) }),
     failNoCredentials: assign({
@@ -250,7 +256,7 @@ export const connectionMachine = setup({
       on: {
         'socket.frame': [
           { guard: 'isOwnLogin', actions: 'loggedIn' },
-          { guard: 'isLoginList', target: 'online' },
+          { guard: 'isLoginList', target: 'online', actions: 'emitUsers' },
           { guard: and(['isAuthRequired', 'canSignIn']), actions: 'signIn' },
           { guard: 'isAuthRequired', target: 'closed', actions: 'failNoCredentials' },
           { guard: 'isRefusedToken', actions: ['forgetToken', 'signIn'] },

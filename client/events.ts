@@ -84,6 +84,12 @@ export interface TokenEvent {
   token: string;
 }
 
+/** Everyone online, as the server lists them after each login (before the `online` state). */
+export interface UsersEvent {
+  type: 'users';
+  users: string[];
+}
+
 /** An error frame no request of the application's was waiting for (a rejoin refused, say). */
 export interface ErrorEvent {
   type: 'error';
@@ -102,6 +108,7 @@ export interface ClientEventMap {
   gap: GapEvent;
   state: StateEvent;
   token: TokenEvent;
+  users: UsersEvent;
   error: ErrorEvent;
 }
 

@@ -6,10 +6,10 @@
  * file system. HTML and CSS are served from `web/`; scripts from `dist/web/`,
  * where `npm run build` compiles them.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 interface Page {
@@ -47,8 +47,29 @@ function findRoot(start: string): string {
   }
 }
 
+/**
+ * The client SDK as compiled for browsers, with the modules it imports and
+ * xstate's own ESM build (see web-sdk.ts); chat.js imports
+ * `./sdk/client/index.js`. xstate's file names carry content hashes that
+ * change with each release, so the list is what the build wrote, read once
+ * it exists: names only, still an allow-list.
+ */
+let sdkPages: Record<string, Page> | undefined;
+
+function sdkPage(path: string): Page | undefined {
+  if (!sdkPages) {
+    const dir = join(root, 'dist/web/sdk');
+    if (!existsSync(dir)) return undefined;
+    const files = (readdirSync(dir, { recursive: true }) as string[]).filter((name) => name.endsWith('.js'));
+    sdkPages = Object.fromEntries(
+      files.map((name) => [`/sdk/${name.split(sep).join('/')}`, { file: join(dir, name), contentType: JS }]),
+    );
+  }
+  return Object.hasOwn(sdkPages, path) ? sdkPages[path] : undefined;
+}
+
 /** The chat page's script modules, each imported by chat.js as `./NAME.js`. */
-const CHAT_MODULES = ['chat', 'channel-history', 'event-time', 'names', 'outgoing', 'passwords', 'reconnect', 'refusals', 'saved-sign-in', 'words'];
+const CHAT_MODULES = ['chat', 'channel-history', 'event-time', 'names', 'passwords', 'reconnect', 'refusals', 'saved-sign-in', 'words'];
 
 const chatPages: Record<string, Page> = {
   '/': { file: join(root, 'web/chat/index.html'), contentType: HTML },
@@ -81,7 +102,9 @@ export function isInspectorPath(path: string): boolean {
 export function pageAt(path: string, inspector: boolean): Page | undefined {
   return Object.hasOwn(chatPages, path)
     ? chatPages[path]
-    : inspector && Object.hasOwn(inspectorPages, path)
+    : path.startsWith('/sdk/')
+      ? sdkPage(path)
+      : inspector && Object.hasOwn(inspectorPages, path)
       ? inspectorPages[path]
       : undefined;
 }

@@ -1,7 +1,7 @@
 /**
  * @module web-channel-history.test: the page's bookkeeping of a channel's
- * offsets, which decides what is shown twice (nothing), what a rejoin asks
- * to recover, and whether "Load older" is offered.
+ * offsets, which decides what is shown twice (nothing) and whether "Load
+ * older" is offered.
  */
 import { describe, expect, it } from 'vitest';
 
@@ -13,25 +13,11 @@ interface History {
   joined(epoch: string | undefined): boolean;
   take(offset: number): boolean;
   paged(more: boolean): void;
-}
-interface Outgoing {
-  channel: string;
-  text: string;
-  id?: number;
-}
-interface OutgoingMessages {
-  add(channel: string, text: string): void;
-  flush(canSend: (channel: string) => boolean, send: (message: Outgoing) => number): Outgoing[];
-  connectionLost(): void;
-  recovered(channel: string, text: string): Outgoing | undefined;
+  startedAfresh(): void;
 }
 const { ChannelHistory } = (await import(new URL('../dist/web/chat/channel-history.js', import.meta.url).href)) as {
   ChannelHistory: new () => History;
 };
-const { OutgoingMessages } = (await import(new URL('../dist/web/chat/outgoing.js', import.meta.url).href)) as {
-  OutgoingMessages: new () => OutgoingMessages;
-};
-
 describe("the page's channel history", () => {
   it('takes each offset once, whatever order history, pages and live frames bring them in', () => {
     const history = new ChannelHistory();
@@ -65,21 +51,18 @@ describe("the page's channel history", () => {
     expect([history.newest, history.oldest]).toEqual([0, undefined]);
     expect(history.take(7)).toBe(true);
   });
-});
 
-describe('unsent messages a recovery shows the server had', () => {
-  it('are done rather than sent again; one only typed since is not taken for them', () => {
-    const outgoing = new OutgoingMessages();
-    outgoing.add('#a', 'hello');
-    let id = 0;
-    outgoing.flush(() => true, () => ++id);
-    outgoing.connectionLost();
-    outgoing.add('#a', 'hello');
-    expect(outgoing.recovered('#a', 'hello')).toMatchObject({ text: 'hello', id: 1 });
-    // The one typed while disconnected was never sent: it is still to go.
-    expect(outgoing.recovered('#a', 'hello')).toBeUndefined();
-    const sent: string[] = [];
-    outgoing.flush(() => true, (message) => (sent.push(message.text), ++id));
-    expect(sent).toEqual(['hello']);
+  it('forgets every offset when a rejoin reports the store started afresh, and takes the next epoch quietly', () => {
+    const history = new ChannelHistory();
+    history.joined('e1');
+    history.take(3);
+    history.startedAfresh();
+    expect([history.epoch, history.newest, history.oldest]).toEqual([undefined, 0, undefined]);
+    expect(history.take(3)).toBe(true);
+    expect(history.joined('e2')).toBe(false);
+    expect(history.take(3)).toBe(false);
   });
 });
+
+// Whether a recovered message of the page's own is done rather than sent again is the client SDK's to decide
+// now (client/tracker.ts), tested with the SDK in test/client/tracker.test.ts and test/client/reconnect.test.ts.

@@ -39,6 +39,17 @@ describe('the client SDK against a real server', () => {
     expect(await alice.users()).toEqual(['alice']);
   });
 
+  it('says who is online after each login with a users event, before online, without a request of its own', async () => {
+    const { server: chat } = await server();
+    await sdk({ url: chat.url, nick: 'alice' }).start();
+    const bob = sdk({ url: chat.url, nick: 'bob' });
+    const heard: string[] = [];
+    bob.on('users', ({ users }) => heard.push(`users ${users.join(',')}`));
+    bob.on('state', ({ state }) => heard.push(state));
+    await bob.start();
+    expect(heard).toEqual(['connecting', 'authenticating', 'users alice,bob', 'online']);
+  });
+
   it('joins, sends, lists members and leaves; every member hears each event once, with offsets', async () => {
     const { server: chat } = await server();
     const alice = await sdk({ url: chat.url, nick: 'alice' }).start();

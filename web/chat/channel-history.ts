@@ -37,6 +37,18 @@ export class ChannelHistory {
     return changed;
   }
 
+  /**
+   * The server's store started afresh (a rejoin reported a gap by epoch):
+   * its offsets start over, so those seen so far are forgotten. The new
+   * epoch is noted by the next join that names it.
+   */
+  startedAfresh(): void {
+    this.epoch = undefined;
+    this.shown.clear();
+    this.newest = 0;
+    this.oldest = undefined;
+  }
+
   /** Takes note of an event about to be shown; false when it was shown already, so it must not be again. */
   take(offset: number): boolean {
     if (this.shown.has(offset)) return false;

@@ -1,45 +1,49 @@
 /**
- * @module chat: the browser chat client served at `/`.
+ * @module chat: the browser chat client served at `/`, built on the client
+ * SDK (`xstate-chat/client`, served to the page as `/sdk/client/index.js`).
  *
- * One WebSocket per login, as docs/protocol.md describes. Everything a user
- * typed reaches the page as text nodes only (never markup), and the server
- * forbids inline scripts besides, so a hostile nick or message shows literally.
+ * The SDK owns the connection, as it does for bots in Node: reconnecting with
+ * backoff, signing back in with the resume token, rejoining with `since`,
+ * reporting what was recovered or lost, dropping duplicates by offset, and
+ * matching answers to requests. This page only shows it to people. Everything
+ * a user typed reaches the page as text nodes only (never markup), and the
+ * server forbids inline scripts besides, so a hostile nick or message shows
+ * literally.
  *
- * Nothing typed is lost to a dropped connection: messages wait, visibly, and
- * go out in order once the page is back (see outgoing.ts). Each problem is
- * said once, in words, next to what it concerns, and disappears when it no
- * longer holds: the connection in the status line, a channel name next to the
- * join field, a message next to the message box, a refused login on the login form.
+ * Nothing typed is lost to a dropped connection: messages wait, visibly, in
+ * the SDK's queue and go out in order once the page is back; one typed for a
+ * nick the page then lost goes out under the next nick. Each problem is said
+ * once, in words, next to what it concerns, and disappears when it no longer
+ * holds: the connection in the status line, a channel name next to the join
+ * field, a message next to the message box, a refused login on the login form.
  *
  * A registered nick signs in with the token this browser saved (see
  * saved-sign-in.ts), or asks for its password on the login form. Each
- * channel's log is ordered and deduplicated by the server's offsets (see
- * channel-history.ts): the past shown on joining, older pages, and what a
- * rejoin after a reconnect recovers all fit in without anything shown twice.
+ * channel's log is ordered by the server's offsets (see channel-history.ts),
+ * so older pages fit in above what is shown without anything shown twice.
  */
 
+import { ChatClient, type ChannelEvent, type ChatError, type GapEvent, type StateEvent } from 'xstate-chat/client';
 import { byId, h } from '../dom.js';
 import { ChannelHistory } from './channel-history.js';
 import { shownTime } from './event-time.js';
 import { canonicalChannel, channelProblem, nickProblem } from './names.js';
-import { OutgoingMessages, type Outgoing } from './outgoing.js';
 import { passwordProblem } from './passwords.js';
-import { Reconnector } from './reconnect.js';
-import { explainRefusal, refusalOfClose, refusalOfError, type Refusal } from './refusals.js';
+import { Countdown } from './reconnect.js';
+import { explainRefusal, refusalOfError, type Refusal } from './refusals.js';
 import { forgetToken, nickToResume, savedToken, saveToken, stopResuming } from './saved-sign-in.js';
-import { closeInWords, errorInWords, signInFailureInWords, type Action } from './words.js';
-
-type Frame = { type: number } & Record<string, unknown>;
+import { closeInWords, errorInWords, signInFailureInWords } from './words.js';
 
 /** The channels the original server offered. */
 const SUGGESTED_CHANNELS = ['#django', '#flask', '#tornado'];
-
-const CLOSE_LOGGED_OUT = 1000;
 
 const SERVER_TAB = 'server';
 
 /** Events one "Load older" click asks for. */
 const PAGE_SIZE = 50;
+
+/** Sign-in failures the SDK stops on: the person is asked for the password (again). */
+const SIGN_IN_FAILURES: ReadonlySet<string> = new Set(['bad_password', 'bad_token', 'auth_throttled', 'auth_timeout']);
 
 interface Tab {
   name: string;
@@ -56,14 +60,15 @@ interface Tab {
   older: HTMLLIElement | null;
 }
 
-/** What a request in flight was for, so its error lands where it belongs and says what did not happen. */
-interface Request {
-  action: Action;
-  channel?: string;
-  /** A join the page sent by itself after reconnecting. */
-  rejoin?: boolean;
+/** A message typed and not yet delivered to its channel. */
+interface Outgoing {
+  channel: string;
+  text: string;
+  /** The client it was handed to; none when that client stopped before delivering it, so the next one sends it. */
+  client?: ChatClient;
+  /** The line in the channel's log that shows it as not sent yet, while there is one. */
+  line?: HTMLLIElement;
 }
-
 const ui = {
   status: byId<HTMLParagraphElement>('status'),
   retry: byId<HTMLButtonElement>('retry'),
@@ -108,63 +113,45 @@ const ui = {
   registerCancel: byId<HTMLButtonElement>('register-cancel'),
 };
 
-/**
- * Where signing in to a registered nick stands on the current socket:
- * `none` (not asked, or a guest nick), `asking` (the person is asked for the
- * password), `checking` (a password or token was sent, the answer is due).
- */
-type SignIn = 'none' | 'asking' | 'checking';
-
 const state = {
   nick: '',
-  socket: null as WebSocket | null,
+  client: null as ChatClient | null,
+  /** The client's state, as its last `state` event said. */
+  connection: 'closed' as StateEvent['state'],
   /** Logged in at least once since the last logout: tabs, logs and unsent messages are kept for the next login. */
   inChat: false,
-  /** Logged in on the current socket. */
+  /** The client is online. */
   online: false,
   loggingOut: false,
   /** Why the connection that was up went down, in words, while the page tries to get it back. */
   lostBecause: '',
   tabs: new Map<string, Tab>(),
   active: SERVER_TAB,
-  nextRequestId: 1,
-  requests: new Map<number, Request>(),
   onlineNicks: [] as string[],
-  /** Channels asked for again after a reconnect and not yet confirmed. */
+  /** Channels being rejoined after a reconnect and not yet confirmed. */
   rejoining: new Set<string>(),
   /** Channels this person asked to leave, so focus can move on sensibly once they are gone. */
   leaving: new Set<string>(),
-  outgoing: new OutgoingMessages(),
-  signIn: 'none' as SignIn,
+  /** Messages typed and not yet delivered, in the order typed. */
+  outgoing: [] as Outgoing[],
+  /** The person is being asked for the password of the nick. */
+  asking: false,
   /** What the login in flight was sent with, so a refusal of a saved token forgets it. */
-  signingInWith: 'password' as 'password' | 'token',
-  /** A password typed while no socket was waiting for it: sent when the next one asks. */
-  pendingPassword: undefined as string | undefined,
-  /**
-   * The password this page registered the nick with, kept in memory only until
-   * a sign-in hands out a token: the server's answer to a registration carries
-   * none, and a reconnect meanwhile should not have to ask.
-   */
-  registeredPassword: undefined as string | undefined,
+  signingInWith: 'none' as 'none' | 'password' | 'token',
+  /** A resume token handed out by the current login: the nick is registered and this page is its owner. */
+  loginToken: undefined as string | undefined,
   /** The nick is registered and this page is signed in as its owner. */
   owner: false,
-  /** The password of a registration in flight. */
-  registering: undefined as string | undefined,
-  /** Channel events that came before their channel's own join frame (history, recovery), kept until it comes. */
-  past: new Map<string, Frame[]>(),
+  /** A registration is in flight. */
+  registering: false,
+  /** A channel's past (and this page's own join), heard before the join it belongs to is confirmed. */
+  past: new Map<string, ChannelEvent[]>(),
 };
 
-const reconnector = new Reconnector(
-  () => {
-    setStatus(`Connection lost: ${state.lostBecause}. Reconnecting now…`);
-    ui.retry.hidden = true;
-    connect();
-  },
-  (secondsLeft) => {
-    setStatus(`Connection lost: ${state.lostBecause}. Reconnecting in ${secondsLeft}\u00a0s…`);
-    ui.retry.hidden = false;
-  },
-);
+const countdown = new Countdown((secondsLeft) => {
+  setStatus(`Connection lost: ${state.lostBecause}. Reconnecting in ${secondsLeft}\u00a0s…`);
+  ui.retry.hidden = false;
+});
 
 function setStatus(text: string): void {
   ui.status.textContent = text;
@@ -253,10 +240,7 @@ function openTab(name: string): Tab {
     log.append(older);
     members = h('ul', { class: 'members', 'aria-label': `Members of ${name}` });
     leave = h('button', { type: 'button', class: 'leave' }, `Leave ${name}`);
-    leave.addEventListener('click', () => {
-      state.leaving.add(name);
-      request({ type: 5, channel: name }, { action: 'leave', channel: name });
-    });
+    leave.addEventListener('click', () => leaveChannel(name));
     panel.append(
       h('div', { class: 'panel-body' }, log, h('aside', { class: 'members-box' }, h('h3', {}, 'Members'), members, leave)),
     );
@@ -346,94 +330,135 @@ function renderSuggestions(): void {
 
 // ---- connection --------------------------------------------------------------
 
-function socketUrl(nick: string): string {
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${location.host}/chat/login/${encodeURIComponent(nick)}`;
+/** Starts a client for `state.nick`, signing in with the password typed, else the token this browser saved. */
+function connect(password?: string): void {
+  const token = password === undefined ? savedToken(state.nick) : undefined;
+  state.signingInWith = password !== undefined ? 'password' : token !== undefined ? 'token' : 'none';
+  const client = new ChatClient({
+    url: location.origin,
+    nick: state.nick,
+    ...(password === undefined ? {} : { password }),
+    ...(token === undefined ? {} : { token }),
+  });
+  state.client = client;
+  state.online = false;
+  state.connection = 'connecting';
+  state.past.clear();
+  // Each handler hears only the current client: one let go of (a new login, a logout) says nothing more.
+  const mine = <E>(handler: (event: E) => void) => (event: E) => {
+    if (state.client === client) handler(event);
+  };
+  client.on('state', mine((event) => onState(client, event)));
+  client.on('token', mine(({ token }) => {
+    state.loginToken = token;
+    saveToken(state.nick, token);
+  }));
+  client.on('users', mine(({ users }) => {
+    state.onlineNicks = users;
+    renderOnline();
+  }));
+  client.on('login', mine(({ user }) => onLogin(user)));
+  client.on('logout', mine(({ user }) => onLogout(user)));
+  client.on('message', mine(onChannelEvent));
+  client.on('join', mine(onChannelEvent));
+  client.on('leave', mine(onChannelEvent));
+  client.on('recovered', mine(({ channel, count }) => onRecovery(channel, count)));
+  client.on('gap', mine((event) => onRecovery(event.channel, event.count, event)));
+  client.on('error', mine(({ error, channel }) => onUnaskedError(error, channel)));
+  // Settled by the `state` events above; a refusal is shown from there too.
+  client.start().catch(() => undefined);
 }
 
-function connect(): void {
-  const socket = new WebSocket(socketUrl(state.nick));
-  state.socket = socket;
+/** Lets go of the current client: it logs out, and whatever it says from now on is not heard. */
+function dropClient(): void {
+  const client = state.client;
+  state.client = null;
   state.online = false;
-  state.signIn = 'none';
-  state.past.clear();
-  socket.addEventListener('message', (event) => {
-    if (state.socket !== socket || typeof event.data !== 'string') return;
-    let frame: Frame;
-    try {
-      frame = JSON.parse(event.data) as Frame;
-    } catch {
+  state.connection = 'closed';
+  void client?.close();
+}
+
+function onState(client: ChatClient, event: StateEvent): void {
+  const was = state.connection;
+  state.connection = event.state;
+  switch (event.state) {
+    case 'connecting':
+      state.loginToken = undefined;
+      state.past.clear();
+      if (was === 'reconnecting') {
+        countdown.cancel();
+        setStatus(`Connection lost: ${state.lostBecause}. Reconnecting now…`);
+        ui.retry.hidden = true;
+      }
       return;
-    }
-    handleFrame(frame);
-  });
-  socket.addEventListener('close', (event) => {
-    if (state.socket !== socket) return;
-    state.socket = null;
-    onClosed(event.code, event.reason);
-  });
-}
-
-/** Lets go of the current socket: whatever it says from now on is not heard. */
-function dropSocket(): void {
-  const socket = state.socket;
-  state.socket = null;
-  state.online = false;
-  state.signIn = 'none';
-  if (socket && socket.readyState <= WebSocket.OPEN) socket.close();
-}
-
-/** Sends a frame with a request id, remembering what it was for; returns the id. Only called while the socket is open. */
-function request(frame: Frame, what: Request): number {
-  const id = state.nextRequestId++;
-  state.requests.set(id, what);
-  state.socket?.send(JSON.stringify({ ...frame, id }));
-  return id;
-}
-
-function onClosed(code: number, reason: string): void {
-  const wasOnline = state.online;
-  const asking = !ui.passwordRow.hidden && !ui.loginView.hidden;
-  state.online = false;
-  state.signIn = 'none';
-  state.past.clear();
-  if (state.registering !== undefined) {
-    state.registering = undefined;
-    showRegisterProblem('The connection dropped before the server answered, so the nick is not registered. Try again once the page is back.');
+    case 'authenticating':
+      return;
+    case 'online':
+      onLoggedIn(client);
+      return;
+    case 'reconnecting':
+      onDropped(was === 'online', event);
+      return;
+    case 'closed':
+      onClosed(event);
+      return;
   }
-  if (state.loggingOut || code === CLOSE_LOGGED_OUT) {
+}
+
+/** The connection that was up went down (or another try failed): the SDK waits `delayMs` and tries again. */
+function onDropped(wasOnline: boolean, event: StateEvent): void {
+  state.online = false;
+  // The drop that ended a session says why; the failed tries after it would only say the server is unreachable.
+  if (wasOnline || state.lostBecause === '') state.lostBecause = closeInWords(event.closeCode ?? 1006);
+  if (wasOnline) {
+    state.rejoining.clear();
+    state.past.clear();
+    // Sent and not yet delivered: it waits for the connection now, and says so.
+    for (const message of state.outgoing) showWaiting(message);
+  }
+  renderConnection();
+  renderAccount();
+  countdown.start(event.delayMs ?? 0);
+}
+
+/** The client stopped for good: logged out, refused, or never got in. */
+function onClosed(event: StateEvent): void {
+  countdown.cancel();
+  state.online = false;
+  const code = event.error?.code;
+  if (state.loggingOut || code === undefined || code === 'closed') {
     resetToLogin('Logged out.');
     return;
   }
-  const refusal = refusalOfClose(code, reason);
+  const refusal: Refusal | undefined = code === 'signed_in_elsewhere' ? 'signed_in_elsewhere' : refusalOfError(code);
   if (refusal) {
     showRefusal(refusal);
     return;
   }
-  if (asking) {
-    // The password form stays as it is (it already says what went wrong, if anything did); the
-    // next try opens a new connection. Retrying without the password would only be asked for it again.
-    reconnector.cancel();
-    setStatus(`Not logged in: “${state.nick}” needs its password.`);
+  if (code === 'auth_required') {
+    // A registered nick, and nothing to sign in with: the person is asked.
+    askForPassword('');
     return;
   }
+  if (SIGN_IN_FAILURES.has(code)) {
+    onSignInRefused(code, event.error?.message);
+    return;
+  }
+  const words = code === 'unreachable' ? closeInWords(event.closeCode ?? 1006) : code;
   if (!state.inChat) {
     // Never got in, and no refusal explained why.
     ui.loginError.textContent =
-      code === 1006 ? 'Could not reach the server. Is it running? Try again in a moment.' : `Could not log in: ${closeInWords(code)}.`;
+      (event.closeCode ?? 1006) === 1006 ? 'Could not reach the server. Is it running? Try again in a moment.' : `Could not log in: ${words}.`;
     setStatus('Not connected.');
     ui.nick.focus();
     return;
   }
-  // The drop that ended a session says why; the failed tries after it would only say the server is unreachable.
-  if (wasOnline || state.lostBecause === '') state.lostBecause = closeInWords(code);
-  if (wasOnline) {
-    state.outgoing.connectionLost();
-    flushOutgoing();
-  }
-  renderConnection();
-  renderAccount();
-  reconnector.schedule();
+  // The server ended the session in a way a retry would not mend (flooding, say): say so on the login form.
+  hidePasswordRow();
+  showLoginForm();
+  setFieldError(ui.nick, ui.loginError, `The server closed the connection: ${closeInWords(event.closeCode ?? 1008)}. Log in again to go on.`);
+  setStatus('Not logged in.');
+  ui.nick.focus();
 }
 
 /** The login form, in place of the chat (which is kept, and comes back on the next login). */
@@ -453,13 +478,13 @@ function showLoginForm(): void {
 }
 
 /**
- * The server will not have this page logged in as it is: retrying would be
- * refused again, so stop, say why in words, and offer the next step on the
- * login form. Tabs and unsent messages stay for the next login.
+ * The server will not have this page logged in as it is: the SDK stopped,
+ * since retrying would be refused again, so say why in words and offer the
+ * next step on the login form. Tabs and unsent messages stay for the next login.
  */
 function showRefusal(refusal: Refusal): void {
-  reconnector.cancel();
-  dropSocket();
+  countdown.cancel();
+  dropClient();
   // Two pages of this browser signing in by themselves would take the nick from each other for ever.
   if (refusal === 'signed_in_elsewhere') stopResuming();
   const { message, next } = explainRefusal(refusal, state.nick, state.inChat);
@@ -473,13 +498,13 @@ function showRefusal(refusal: Refusal): void {
 }
 
 function resetToLogin(status: string): void {
-  reconnector.reset();
-  dropSocket();
+  countdown.cancel();
+  dropClient();
   state.inChat = false;
   state.loggingOut = false;
   state.owner = false;
-  state.outgoing.clear();
-  state.requests.clear();
+  state.registering = false;
+  state.outgoing = [];
   state.rejoining.clear();
   state.past.clear();
   for (const tab of channelTabs()) closeTab(tab.name);
@@ -493,30 +518,51 @@ function resetToLogin(status: string): void {
   ui.nick.focus();
 }
 
+function onLoggedIn(client: ChatClient): void {
+  const returning = state.inChat;
+  state.online = true;
+  state.inChat = true;
+  state.asking = false;
+  state.lostBecause = '';
+  // A token handed out means a registered nick signed in by its owner; a registration made here says so too.
+  state.owner = state.loginToken !== undefined || (state.owner && returning);
+  countdown.cancel();
+  hidePasswordRow();
+  ui.retry.hidden = true;
+  ui.loginView.hidden = true;
+  ui.chatView.hidden = false;
+  ui.logout.hidden = false;
+  ui.me.hidden = false;
+  ui.me.textContent = `Logged in as ${state.nick}`;
+  ui.startOver.hidden = true;
+  setFieldError(ui.nick, ui.loginError, '');
+  renderConnection();
+  renderAccount();
+  if (!returning) {
+    openTab(SERVER_TAB);
+    selectTab(SERVER_TAB);
+    addLine(SERVER_TAB, 'presence', state.loginToken === undefined ? 'You logged in as ' : 'You signed in as ', nickSpan(state.nick), '.');
+    setStatus(`Connected as ${state.nick}.`);
+    ui.channelName.focus();
+    return;
+  }
+  const channels = channelTabs().map((view) => view.name);
+  state.rejoining = new Set(channels);
+  setStatus(channels.length > 0 ? `Reconnected as ${state.nick}; rejoining ${channels.join(', ')}…` : `Reconnected as ${state.nick}.`);
+  addLine(SERVER_TAB, 'notice', `Reconnected as ${state.nick}.`);
+  // The SDK rejoins its own channels with `since`; a client for another nick starts with none, so the page joins them.
+  const rejoinedBySdk = new Set(client.channels);
+  for (const channel of channels) if (!rejoinedBySdk.has(channel)) requestJoin(channel, true);
+  // What the last client could not deliver goes with this one, after the joins it needs.
+  for (const message of state.outgoing) if (message.client === undefined) deliver(message);
+}
+
 // ---- signing in to a registered nick -------------------------------------------
-
-/** The server says the nick is registered: sign in with what this page has, or ask for the password. */
-function onAuthRequired(): void {
-  if (state.signIn !== 'none') return;
-  const password = state.pendingPassword ?? state.registeredPassword;
-  const token = savedToken(state.nick);
-  if (password !== undefined) sendLogin('password', password);
-  else if (token !== undefined) sendLogin('token', token);
-  else askForPassword('');
-}
-
-function sendLogin(kind: 'password' | 'token', credential: string): void {
-  state.pendingPassword = undefined;
-  state.signIn = 'checking';
-  state.signingInWith = kind;
-  request({ type: 2, user: state.nick, [kind]: credential }, { action: 'sign-in' });
-  setStatus(kind === 'token' ? `Signing in as ${state.nick} with this browser’s saved sign-in…` : `Checking the password for ${state.nick}…`);
-}
 
 /** Shows the login form with the password field; `problem` says what went wrong with the last try, if anything. */
 function askForPassword(problem: string): void {
-  state.signIn = 'asking';
-  reconnector.cancel();
+  state.asking = true;
+  countdown.cancel();
   const kept = state.inChat ? ' Your channels and unsent messages are kept.' : '';
   ui.passwordNote.textContent = `“${state.nick}” is a registered nick: type its password to sign in.${kept}`;
   ui.loginHeading.textContent = 'Sign in';
@@ -538,19 +584,15 @@ function hidePasswordRow(): void {
   ui.loginForm.classList.remove('asking');
   ui.password.value = '';
   ui.password.removeAttribute('aria-invalid');
-  state.pendingPassword = undefined;
 }
 
 /** A login was refused: a token the server no longer takes is forgotten, and the person is asked (again). */
 function onSignInRefused(code: string, serverText: string | undefined): void {
-  // The server stopped waiting while the person looked for the password: nothing they did was wrong,
-  // and the next try opens a new connection by itself, so there is nothing to say.
-  if (code === 'auth_timeout' && state.signIn === 'asking') return;
   const usedToken = state.signingInWith === 'token';
   if (code === 'bad_token' || (usedToken && code === 'bad_password')) forgetToken(state.nick);
-  // The password this page registered with no longer works: it was changed elsewhere.
-  if (code === 'bad_password' && !usedToken) state.registeredPassword = undefined;
-  askForPassword(signInFailureInWords(code, state.nick) ?? errorInWords(code, 'sign-in', serverText));
+  // The server stopped waiting for a sign-in: nothing the person did was wrong, so nothing is said.
+  const problem = code === 'auth_timeout' ? '' : (signInFailureInWords(code, state.nick) ?? errorInWords(code, 'sign-in', serverText));
+  askForPassword(problem);
 }
 
 // ---- registering a nick ---------------------------------------------------------
@@ -570,8 +612,7 @@ function showRegisterProblem(text: string): void {
 }
 
 function onRegistered(): void {
-  state.registeredPassword = state.registering;
-  state.registering = undefined;
+  state.registering = false;
   state.owner = true;
   ui.newPassword.value = '';
   ui.registerSubmit.disabled = false;
@@ -584,74 +625,127 @@ function onRegistered(): void {
   (ui.message.disabled ? ui.channelName : ui.message).focus();
 }
 
-// ---- outgoing messages -------------------------------------------------------
+// ---- requests ------------------------------------------------------------------
 
-function canSend(channel: string): boolean {
-  return state.online && state.tabs.has(channel) && !state.rejoining.has(channel);
+/** Whether a request failed because its client stopped (or was let go of), rather than because the server refused it. */
+function clientStopped(client: ChatClient): boolean {
+  return state.client !== client || client.state === 'closed';
 }
 
-/** Sends what can go now; shows what cannot as waiting, in its channel's log. */
-function flushOutgoing(): void {
-  const waiting = state.outgoing.flush(canSend, (message) => {
-    message.line?.remove();
-    delete message.line;
-    return request({ type: 0, dest: message.channel, message: message.text }, { action: 'send', channel: message.channel });
+function requestJoin(channel: string, rejoin: boolean): void {
+  const client = state.client;
+  if (!client) return;
+  client.join(channel).then(
+    (joined) => {
+      if (state.client === client) onJoined(channel, joined.epoch, rejoin);
+    },
+    (error: ChatError) => {
+      state.past.delete(channel);
+      if (clientStopped(client)) return;
+      const text = errorInWords(error.code, 'join', error.message);
+      if (rejoin) onRejoinFailed(channel, text);
+      else setFieldError(ui.channelName, ui.joinError, text);
+    },
+  );
+}
+
+function leaveChannel(channel: string): void {
+  const client = state.client;
+  if (!client) return;
+  state.leaving.add(channel);
+  client.leave(channel).catch((error: ChatError) => {
+    state.leaving.delete(channel);
+    if (!clientStopped(client)) addLine(channel, 'error', errorInWords(error.code, 'leave', error.message));
   });
-  for (const message of waiting) {
-    message.line ??= addLine(
-      message.channel,
-      'message own pending',
-      nickSpan(state.nick),
-      ' ',
-      h('span', { class: 'text' }, message.text),
-      ' ',
-      h('span', { class: 'pending-note' }, '(not sent yet: waiting for the connection)'),
-    );
+}
+
+/** Who is in a channel; if that fails only the member list stays stale, and nothing the person did failed. */
+function requestMembers(channel: string): void {
+  const client = state.client;
+  client?.users(channel).then(
+    (users) => {
+      const view = state.tabs.get(channel);
+      if (state.client !== client || !view?.members) return;
+      view.nicks = users;
+      renderList(view.members, users);
+    },
+    () => undefined,
+  );
+}
+
+// ---- outgoing messages -------------------------------------------------------
+
+/** Hands a message to the client, which sends it now or once its channel is back; it is done once the server delivered it. */
+function deliver(message: Outgoing): void {
+  const client = state.client;
+  if (!client) {
+    showWaiting(message);
+    return;
   }
+  message.client = client;
+  if (!state.online || state.rejoining.has(message.channel)) showWaiting(message);
+  client.send(message.channel, message.text).then(
+    () => done(message),
+    (error: ChatError) => {
+      if (!state.outgoing.includes(message)) return;
+      if (clientStopped(client)) {
+        // Never delivered, and not refused by the server: the next login sends it.
+        delete message.client;
+        showWaiting(message);
+        return;
+      }
+      done(message);
+      giveBack(message);
+      setFieldError(ui.message, ui.composeError, errorInWords(error.code, 'send', error.message));
+    },
+  );
+}
+
+function done(message: Outgoing): void {
+  state.outgoing = state.outgoing.filter((m) => m !== message);
+  message.line?.remove();
+  delete message.line;
+}
+
+/** Shows a message as typed and not sent yet, in its channel's log. */
+function showWaiting(message: Outgoing): void {
+  message.line ??= addLine(
+    message.channel,
+    'message own pending',
+    nickSpan(state.nick),
+    ' ',
+    h('span', { class: 'text' }, message.text),
+    ' ',
+    h('span', { class: 'pending-note' }, '(not sent yet: waiting for the connection)'),
+  );
 }
 
 /** A refused message goes back into the message box when that is free, so it can be sent again. */
 function giveBack(message: Outgoing): void {
-  message.line?.remove();
   if (state.active === message.channel && ui.message.value === '') ui.message.value = message.text;
 }
 
 // ---- channel events ------------------------------------------------------------
 
-/** The channel a message, join or leave frame belongs to. */
-function channelOf(frame: Frame): string | undefined {
-  const channel = frame.type === 0 ? frame.dest : frame.type === 4 || frame.type === 5 ? frame.channel : undefined;
-  return typeof channel === 'string' ? channel : undefined;
-}
-
-function offsetOf(frame: Frame): number | undefined {
-  return typeof frame.offset === 'number' ? frame.offset : undefined;
-}
-
 /** A channel event as a line of its log, with the time the server stamped it with. */
-function eventLine(frame: Frame, extraKind = ''): HTMLLIElement {
-  const user = String(frame.user);
-  const channel = channelOf(frame) ?? '';
-  const when = typeof frame.time === 'number' ? frame.time : Date.now();
+function eventLine(event: ChannelEvent, extraKind = ''): HTMLLIElement {
   let kind: string;
   let parts: (Node | string)[];
-  if (frame.type === 0) {
-    kind = user === state.nick ? 'message own' : 'message';
-    parts = [nickSpan(user), ' ', h('span', { class: 'text' }, String(frame.message))];
+  if (event.type === 'message') {
+    kind = event.own ? 'message own' : 'message';
+    parts = [nickSpan(event.user), ' ', h('span', { class: 'text' }, event.message)];
   } else {
     kind = 'presence';
-    parts = [nickSpan(user), frame.type === 4 ? ` joined ${channel}.` : ` left ${channel}.`];
+    parts = [nickSpan(event.user), event.type === 'join' ? ` joined ${event.channel}.` : ` left ${event.channel}.`];
   }
-  const line = h('li', { class: `line ${kind} ${extraKind}`.trim() }, timeElement(when), ' ', ...parts);
-  const offset = offsetOf(frame);
-  if (offset !== undefined) line.dataset.offset = String(offset);
+  const line = h('li', { class: `line ${kind} ${extraKind}`.trim() }, timeElement(event.time), ' ', ...parts);
+  line.dataset.offset = String(event.offset);
   return line;
 }
 
-/** False when the tab has shown this event already: it is not shown again. */
-function isNew(tab: Tab, frame: Frame): boolean {
-  const offset = offsetOf(frame);
-  return offset === undefined || !tab.history || tab.history.take(offset);
+/** False when the tab has shown this event already (an older page overlapping, say): it is not shown again. */
+function isNew(tab: Tab, event: ChannelEvent): boolean {
+  return !tab.history || tab.history.take(event.offset);
 }
 
 /** "Load older" shows while the server may keep something older than what is shown. */
@@ -664,55 +758,176 @@ function renderOlder(tab: Tab): void {
   if (!state.online) button.textContent = 'Load older messages';
 }
 
+function onChannelEvent(event: ChannelEvent): void {
+  const { channel } = event;
+  // A joined channel's past, and this page's own join, come before the join is confirmed, which says how to show them.
+  if (event.source === 'history' || (event.own && event.type === 'join' && event.source === 'live')) {
+    const past = state.past.get(channel) ?? [];
+    past.push(event);
+    state.past.set(channel, past);
+    return;
+  }
+  const tab = state.tabs.get(channel);
+  if (!tab) return;
+  if (event.own && event.type === 'leave') {
+    onLeft(channel);
+    return;
+  }
+  if (!isNew(tab, event)) return;
+  appendLine(channel, eventLine(event));
+  if (event.own || event.type === 'message' || !tab.members) return;
+  tab.nicks = event.type === 'join' ? [...tab.nicks.filter((nick) => nick !== event.user), event.user] : tab.nicks.filter((nick) => nick !== event.user);
+  renderList(tab.members, tab.nicks);
+}
+
 /**
- * The channel's past, heard before this page's own join frame: shown once the
- * join says what it is. On a first join it is the conversation so far, shown
- * as earlier; on a rejoin it is what was missed while disconnected, with a
- * marker saying whether all of it could be recovered.
+ * A join confirmed, with the store's epoch: the channel's past heard before
+ * it is shown, as earlier on a first join, or as what was missed when the
+ * page joins a channel again under another nick.
  */
-function showPast(tab: Tab, past: Frame[], rejoin: boolean, recovered: boolean, freshEpoch: boolean): void {
-  const fresh = past.filter((frame) => isNew(tab, frame));
+function onJoined(channel: string, epoch: string | undefined, rejoin: boolean): void {
+  const tab = openTab(channel);
+  const heard = state.past.get(channel) ?? [];
+  state.past.delete(channel);
+  const ownJoin = heard.find((event) => event.source === 'live');
+  const past = heard.filter((event) => event !== ownJoin);
+  const freshEpoch = tab.history?.joined(epoch) ?? false;
+  showPast(tab, past, rejoin, true, freshEpoch);
+  if (ownJoin && isNew(tab, ownJoin)) appendLine(channel, eventLine(ownJoin));
+  renderOlder(tab);
+  requestMembers(channel);
+  if (rejoin) {
+    onRejoined(channel);
+    return;
+  }
+  // The name stays in the field until the join is confirmed, so a refusal can be fixed in place.
+  if (canonicalChannel(ui.channelName.value.trim()) === channel) ui.channelName.value = '';
+  setFieldError(ui.channelName, ui.joinError, '');
+  selectTab(channel);
+  ui.message.focus();
+}
+
+/**
+ * The SDK rejoined a channel after a reconnect: everything missed follows at
+ * once (as `recovered` events, which the SDK already told apart from what was
+ * shown), or not all of it could be, which the log says under a marker.
+ */
+function onRecovery(channel: string, count: number, gap?: GapEvent): void {
+  const tab = state.tabs.get(channel);
+  if (!tab) return;
+  if (gap) {
+    if (gap.reason === 'epoch') tab.history?.startedAfresh();
+    const why =
+      gap.reason === 'epoch'
+        ? 'the server started afresh and lost what was said before.'
+        : 'the server no longer keeps all that was said while this page was disconnected.';
+    appendLine(channel, markerLine('gap', `Some messages could not be recovered: ${why}`));
+  } else if (count > 0) {
+    appendLine(channel, markerLine('recovered', 'Recovered while you were disconnected'));
+  }
+  // The missed events follow in the same step: say the channel is back after them.
+  queueMicrotask(() => {
+    renderOlder(tab);
+    requestMembers(channel);
+    onRejoined(channel);
+  });
+}
+
+function onRejoined(channel: string): void {
+  state.rejoining.delete(channel);
+  addLine(channel, 'notice', `Rejoined ${channel}.`);
+  if (state.rejoining.size === 0) {
+    setStatus(`Reconnected as ${state.nick}; rejoined ${channelTabs().map((view) => view.name).join(', ')}.`);
+  }
+}
+
+function onRejoinFailed(channel: string, text: string): void {
+  state.rejoining.delete(channel);
+  addLine(channel, 'error', `Could not rejoin ${channel}: ${text}`);
+}
+
+/** An error no request of the page's was waiting for: a rejoin the server refused, or something said in passing. */
+function onUnaskedError(error: ChatError, channel: string | undefined): void {
+  const text = errorInWords(error.code, undefined, error.message);
+  if (channel !== undefined) onRejoinFailed(channel, text);
+  else addLine(state.active, 'error', text);
+}
+
+/** This page left a channel: its tab and what waited for it go. */
+function onLeft(channel: string): void {
+  for (const message of state.outgoing.filter((m) => m.channel === channel)) done(message);
+  closeTab(channel);
+  addLine(SERVER_TAB, 'presence', `You left ${channel}.`);
+  if (state.leaving.delete(channel)) {
+    // The Leave button went with its tab: go on writing in the tab now showing, or join another.
+    if (state.active === SERVER_TAB) ui.channelName.focus();
+    else ui.message.focus();
+  }
+}
+
+function onLogin(user: string): void {
+  if (!state.onlineNicks.includes(user)) state.onlineNicks.push(user);
+  renderOnline();
+  addLine(SERVER_TAB, 'presence', nickSpan(user), ' logged in.');
+}
+
+function onLogout(user: string): void {
+  state.onlineNicks = state.onlineNicks.filter((nick) => nick !== user);
+  renderOnline();
+  addLine(SERVER_TAB, 'presence', nickSpan(user), ' logged out.');
+}
+
+/**
+ * The channel's past, heard before this page's join was confirmed. On a
+ * first join it is the conversation so far, shown as earlier; on a join under
+ * another nick after a refusal it is what was missed meanwhile.
+ */
+function showPast(tab: Tab, past: ChannelEvent[], rejoin: boolean, recovered: boolean, freshEpoch: boolean): void {
+  const fresh = past.filter((event) => isNew(tab, event));
   if (!rejoin) {
     if (fresh.length === 0) return;
     appendLine(tab.name, markerLine('earlier-start', `Earlier in ${tab.name}`));
-    for (const frame of fresh) appendLine(tab.name, eventLine(frame, 'earlier'));
+    for (const event of fresh) appendLine(tab.name, eventLine(event, 'earlier'));
     return;
   }
-  // This page's own leave on dropping and its join on coming back are news to others, not to the person.
-  const missed = fresh.filter((frame) => frame.type === 0 || frame.user !== state.nick);
   if (!recovered || freshEpoch) {
     const why = freshEpoch
       ? 'the server started afresh and lost what was said before.'
       : 'the server no longer keeps all that was said while this page was disconnected.';
     appendLine(tab.name, markerLine('gap', `Some messages could not be recovered: ${why}`));
-  } else if (missed.length > 0) {
+  } else if (fresh.length > 0) {
     appendLine(tab.name, markerLine('recovered', 'Recovered while you were disconnected'));
   }
-  for (const frame of missed) {
-    // One of ours that reached the server before the drop: done, not to be sent again.
-    if (frame.type === 0 && frame.user === state.nick) state.outgoing.recovered(tab.name, String(frame.message))?.line?.remove();
-    appendLine(tab.name, eventLine(frame));
-  }
+  for (const event of fresh) appendLine(tab.name, eventLine(event));
 }
 
 function requestOlder(channel: string): void {
   const tab = state.tabs.get(channel);
-  if (!tab?.history || !tab.older || !state.online) return;
+  const client = state.client;
+  if (!tab?.history || !tab.older || !state.online || !client) return;
   const button = tab.older.querySelector('button')!;
   button.disabled = true;
   button.textContent = 'Loading older messages…';
   const before = tab.history.oldest;
-  request({ type: 8, channel, limit: PAGE_SIZE, ...(before === undefined ? {} : { before }) }, { action: 'history', channel });
+  client.history(channel, { limit: PAGE_SIZE, ...(before === undefined ? {} : { before }) }).then(
+    (page) => {
+      if (state.client === client) onPage(channel, page.events, page.more);
+    },
+    (error: ChatError) => {
+      const view = state.tabs.get(channel);
+      if (view?.older) {
+        view.older.querySelector('button')!.textContent = 'Load older messages';
+        renderOlder(view);
+      }
+      if (!clientStopped(client)) addLine(channel, 'error', `Could not load older messages: ${errorInWords(error.code, 'history', error.message)}`);
+    },
+  );
 }
 
 /** A page of older events: inserted above what is shown, keeping the reader's place. */
-function onPage(frame: Frame): void {
-  if (typeof frame.id === 'number') state.requests.delete(frame.id);
-  const tab = typeof frame.channel === 'string' ? state.tabs.get(frame.channel) : undefined;
+function onPage(channel: string, events: ChannelEvent[], more: boolean): void {
+  const tab = state.tabs.get(channel);
   if (!tab?.history || !tab.older) return;
-  const events = (Array.isArray(frame.events) ? frame.events : []).filter(
-    (event): event is Frame => typeof event === 'object' && event !== null && typeof (event as Frame).type === 'number',
-  );
   const fresh = events.filter((event) => isNew(tab, event));
   const log = tab.log;
   const fromBottom = log.scrollHeight - log.scrollTop;
@@ -729,7 +944,7 @@ function onPage(frame: Frame): void {
     else log.append(line);
   }
   log.scrollTop = log.scrollHeight - fromBottom;
-  tab.history.paged(frame.more === true && events.length > 0);
+  tab.history.paged(more && events.length > 0);
   const button = tab.older.querySelector('button')!;
   button.textContent = 'Load older messages';
   const hadFocus = document.activeElement === button;
@@ -741,260 +956,16 @@ function onPage(frame: Frame): void {
   }
 }
 
-// ---- frames ------------------------------------------------------------------
-
-function handleFrame(frame: Frame): void {
-  const channel = channelOf(frame);
-  if (frame.history === true && channel !== undefined) {
-    // The past comes just before this page's own join frame, which says how to show it.
-    const past = state.past.get(channel) ?? [];
-    past.push(frame);
-    state.past.set(channel, past);
-    return;
-  }
-  switch (frame.type) {
-    case 0:
-      onMessage(frame);
-      break;
-    case 1:
-      if (state.registering !== undefined) onRegistered();
-      break;
-    case 2:
-      onLogin(frame);
-      break;
-    case 3:
-      onLogout(String(frame.user));
-      break;
-    case 4:
-      onJoin(frame);
-      break;
-    case 5:
-      onLeave(frame);
-      break;
-    case 6:
-      onList(frame);
-      break;
-    case 8:
-      onPage(frame);
-      break;
-    case -1:
-      onError(frame);
-      break;
-    default:
-      break;
-  }
-}
-
-function onMessage(frame: Frame): void {
-  const channel = String(frame.dest);
-  const tab = state.tabs.get(channel);
-  if (!tab || !isNew(tab, frame)) return;
-  if (frame.user === state.nick) state.outgoing.echoed(channel, String(frame.message));
-  appendLine(channel, eventLine(frame));
-}
-
-function onLogin(frame: Frame): void {
-  const user = String(frame.user);
-  if (user === state.nick && !state.online) {
-    onLoggedIn(typeof frame.token === 'string' ? frame.token : undefined);
-    return;
-  }
-  if (!state.onlineNicks.includes(user)) state.onlineNicks.push(user);
-  renderOnline();
-  addLine(SERVER_TAB, 'presence', nickSpan(user), ' logged in.');
-}
-
-/** `token`: the nick is registered and this is its owner; the token signs in next time without the password. */
-function onLoggedIn(token: string | undefined): void {
-  const returning = state.inChat;
-  state.online = true;
-  state.inChat = true;
-  state.signIn = 'none';
-  state.lostBecause = '';
-  state.owner = token !== undefined;
-  if (token !== undefined) {
-    saveToken(state.nick, token);
-    // Needed no longer: the token does its job, and a password is better not kept.
-    state.registeredPassword = undefined;
-  }
-  reconnector.reset();
-  hidePasswordRow();
-  ui.retry.hidden = true;
-  ui.loginView.hidden = true;
-  ui.chatView.hidden = false;
-  ui.logout.hidden = false;
-  ui.me.hidden = false;
-  ui.me.textContent = `Logged in as ${state.nick}`;
-  ui.startOver.hidden = true;
-  setFieldError(ui.nick, ui.loginError, '');
-  renderConnection();
-  renderAccount();
-  if (!returning) {
-    openTab(SERVER_TAB);
-    selectTab(SERVER_TAB);
-    addLine(SERVER_TAB, 'presence', token === undefined ? 'You logged in as ' : 'You signed in as ', nickSpan(state.nick), '.');
-    setStatus(`Connected as ${state.nick}.`);
-    ui.channelName.focus();
-    return;
-  }
-  const channels = channelTabs().map((view) => view.name);
-  state.rejoining = new Set(channels);
-  setStatus(channels.length > 0 ? `Reconnected as ${state.nick}; rejoining ${channels.join(', ')}…` : `Reconnected as ${state.nick}.`);
-  addLine(SERVER_TAB, 'notice', `Reconnected as ${state.nick}.`);
-  for (const channel of channels) {
-    // Everything after the last event seen, so nothing said meanwhile is lost.
-    const history = state.tabs.get(channel)?.history;
-    const since = history && history.newest > 0 ? { since: history.newest, ...(history.epoch ? { epoch: history.epoch } : {}) } : {};
-    request({ type: 4, channel, ...since }, { action: 'join', channel, rejoin: true });
-  }
-  flushOutgoing();
-}
-
-function onLogout(user: string): void {
-  state.onlineNicks = state.onlineNicks.filter((nick) => nick !== user);
-  renderOnline();
-  addLine(SERVER_TAB, 'presence', nickSpan(user), ' logged out.');
-}
-
-function onJoin(frame: Frame): void {
-  const channel = String(frame.channel);
-  const user = String(frame.user);
-  if (user !== state.nick) {
-    const view = state.tabs.get(channel);
-    if (!view || !isNew(view, frame)) return;
-    appendLine(channel, eventLine(frame));
-    if (!view.nicks.includes(user)) {
-      view.nicks.push(user);
-      if (view.members) renderList(view.members, view.nicks);
-    }
-    return;
-  }
-  const rejoined = state.rejoining.delete(channel);
-  const tab = openTab(channel);
-  const past = state.past.get(channel) ?? [];
-  state.past.delete(channel);
-  const freshEpoch = tab.history?.joined(typeof frame.epoch === 'string' ? frame.epoch : undefined) ?? false;
-  showPast(tab, past, rejoined, frame.recovered !== false, freshEpoch);
-  if (isNew(tab, frame)) appendLine(channel, eventLine(frame));
-  renderOlder(tab);
-  request({ type: 6, channel }, { action: 'list', channel });
-  if (rejoined) {
-    addLine(channel, 'notice', `Rejoined ${channel}.`);
-    if (state.rejoining.size === 0) {
-      setStatus(`Reconnected as ${state.nick}; rejoined ${channelTabs().map((view) => view.name).join(', ')}.`);
-    }
-    flushOutgoing();
-    return;
-  }
-  // The name stays in the field until the join is confirmed, so a refusal can be fixed in place.
-  if (canonicalChannel(ui.channelName.value.trim()) === channel) ui.channelName.value = '';
-  setFieldError(ui.channelName, ui.joinError, '');
-  selectTab(channel);
-  ui.message.focus();
-}
-
-function onLeave(frame: Frame): void {
-  const channel = String(frame.channel);
-  const user = String(frame.user);
-  if (user !== state.nick) {
-    const view = state.tabs.get(channel);
-    if (!view || !isNew(view, frame)) return;
-    view.nicks = view.nicks.filter((nick) => nick !== user);
-    if (view.members) renderList(view.members, view.nicks);
-    appendLine(channel, eventLine(frame));
-    return;
-  }
-  for (const message of state.outgoing.forget(channel)) message.line?.remove();
-  closeTab(channel);
-  addLine(SERVER_TAB, 'presence', `You left ${channel}.`);
-  if (state.leaving.delete(channel)) {
-    // The Leave button went with its tab: go on writing in the tab now showing, or join another.
-    if (state.active === SERVER_TAB) ui.channelName.focus();
-    else ui.message.focus();
-  }
-}
-
-function onList(frame: Frame): void {
-  if (typeof frame.id === 'number') state.requests.delete(frame.id);
-  const users = Array.isArray(frame.users) ? frame.users.map(String) : [];
-  if (typeof frame.channel === 'string') {
-    const view = state.tabs.get(frame.channel);
-    if (!view?.members) return;
-    view.nicks = users;
-    renderList(view.members, users);
-  } else {
-    state.onlineNicks = users;
-    renderOnline();
-  }
-}
-
-function onError(frame: Frame): void {
-  const code = String(frame.code);
-  const refusal = refusalOfError(frame.code);
-  if (refusal) {
-    showRefusal(refusal);
-    return;
-  }
-  const id = typeof frame.id === 'number' ? frame.id : undefined;
-  const what = id === undefined ? undefined : state.requests.get(id);
-  if (id !== undefined) state.requests.delete(id);
-  const serverText = typeof frame.message === 'string' ? frame.message : undefined;
-  if (!state.online) {
-    // Before the login is through, errors are about signing in.
-    if (code === 'auth_required') onAuthRequired();
-    else if (state.signIn !== 'none' || what?.action === 'sign-in') onSignInRefused(code, serverText);
-    return;
-  }
-  const text = errorInWords(code, what?.action, serverText);
-  switch (what?.action) {
-    case 'join':
-      if (what.rejoin && what.channel) {
-        state.rejoining.delete(what.channel);
-        state.past.delete(what.channel);
-        addLine(what.channel, 'error', `Could not rejoin ${what.channel}: ${text}`);
-      } else {
-        setFieldError(ui.channelName, ui.joinError, text);
-      }
-      break;
-    case 'send': {
-      const message = id === undefined ? undefined : state.outgoing.refused(id);
-      if (message) giveBack(message);
-      setFieldError(ui.message, ui.composeError, text);
-      break;
-    }
-    case 'leave':
-      state.leaving.delete(what.channel ?? '');
-      addLine(what.channel ?? state.active, 'error', text);
-      break;
-    case 'list':
-      // Only the member list stays stale; nothing the person did failed.
-      break;
-    case 'register':
-      state.registering = undefined;
-      showRegisterProblem(text);
-      break;
-    case 'history': {
-      const tab = state.tabs.get(what.channel ?? '');
-      if (tab?.older) {
-        tab.older.querySelector('button')!.textContent = 'Load older messages';
-        renderOlder(tab);
-      }
-      addLine(what.channel ?? state.active, 'error', `Could not load older messages: ${text}`);
-      break;
-    }
-    default:
-      addLine(state.active, 'error', text);
-  }
-}
-
 // ---- user actions ------------------------------------------------------------
 
-function logIn(nick: string): void {
-  reconnector.cancel();
-  dropSocket();
+/** Logs in as `nick`, with a client of its own: whatever the last one was doing is let go of. */
+function logIn(nick: string, password?: string): void {
+  countdown.cancel();
+  dropClient();
   state.nick = nick;
-  setStatus(`Connecting as ${nick}…`);
-  connect();
+  state.asking = false;
+  setStatus(password === undefined ? `Connecting as ${nick}…` : `Checking the password for ${nick}…`);
+  connect(password);
 }
 
 ui.loginForm.addEventListener('submit', (event) => {
@@ -1019,13 +990,8 @@ ui.loginForm.addEventListener('submit', (event) => {
     ui.password.focus();
     return;
   }
-  if (state.signIn === 'asking' && state.socket?.readyState === WebSocket.OPEN) {
-    sendLogin('password', password);
-    return;
-  }
-  // The connection that asked is gone (it timed out, or too many tries): a new one will ask again.
-  logIn(nick);
-  state.pendingPassword = password;
+  // The client that was refused has stopped: a new one signs in with the password.
+  logIn(nick, password);
 });
 
 // A problem shown for a field is about what was in it: editing it makes the problem stale.
@@ -1034,7 +1000,7 @@ ui.nick.addEventListener('input', () => {
   // Another nick is not the registered one the password was asked for.
   if (!ui.passwordRow.hidden && nick !== state.nick) {
     hidePasswordRow();
-    dropSocket();
+    dropClient();
   }
   // Said at once when typing makes it too long or adds a character the server refuses; emptiness waits for submit.
   setFieldError(ui.nick, ui.loginError, nick === '' ? '' : (nickProblem(nick) ?? ''));
@@ -1061,7 +1027,7 @@ function join(name: string): void {
     return;
   }
   if (!state.online) return;
-  request({ type: 4, channel }, { action: 'join', channel });
+  requestJoin(channel, false);
 }
 
 ui.joinForm.addEventListener('submit', (event) => {
@@ -1076,12 +1042,13 @@ ui.messageForm.addEventListener('submit', (event) => {
   // Only spaces is nothing to say; leave them in the box rather than send an empty-looking line.
   if (text.trim() === '') return;
   setFieldError(ui.message, ui.composeError, '');
-  state.outgoing.add(state.active, text);
+  const message: Outgoing = { channel: state.active, text };
+  state.outgoing.push(message);
   ui.message.value = '';
-  flushOutgoing();
+  deliver(message);
 });
 
-ui.retry.addEventListener('click', () => reconnector.retryNow());
+ui.retry.addEventListener('click', () => state.client?.reconnectNow());
 
 // A phone turned sideways and back (or a resized window) must not leave the open tab scrolled out of its row.
 window.addEventListener('resize', () => state.tabs.get(state.active)?.button.scrollIntoView({ block: 'nearest', inline: 'nearest' }));
@@ -1093,10 +1060,11 @@ ui.startOver.addEventListener('click', () => {
 
 ui.logout.addEventListener('click', () => {
   state.loggingOut = true;
-  reconnector.cancel();
+  countdown.cancel();
   // Logged out on purpose: opening the page again should not sign straight back in.
   stopResuming();
-  if (state.socket?.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify({ type: 3 }));
+  // The client logs out (close 1000, which frees the nick at once) and says `closed`, which resets the page.
+  if (state.client && state.client.state !== 'closed') void state.client.close();
   else resetToLogin('Logged out.');
 });
 
@@ -1113,7 +1081,7 @@ ui.register.addEventListener('click', () => {
 
 ui.registerForm.addEventListener('submit', (event) => {
   event.preventDefault();
-  if (state.registering !== undefined) return;
+  if (state.registering) return;
   const password = ui.newPassword.value;
   const problem = passwordProblem(password);
   if (problem) {
@@ -1126,16 +1094,32 @@ ui.registerForm.addEventListener('submit', (event) => {
     return;
   }
   setFieldError(ui.newPassword, ui.registerError, '');
-  state.registering = password;
+  const client = state.client;
+  if (!client) return;
+  state.registering = true;
   ui.registerSubmit.disabled = true;
   ui.registerSubmit.textContent = 'Registering…';
-  request({ type: 1, password }, { action: 'register' });
+  // Once registered, the client signs back in with this password after a drop, until a login hands it a token.
+  client.register(password).then(
+    () => {
+      if (state.client === client) onRegistered();
+    },
+    (error: ChatError) => {
+      state.registering = false;
+      if (state.client !== client) return;
+      showRegisterProblem(
+        error.code === 'connection_lost' || error.code === 'closed'
+          ? 'The connection dropped before the server answered, so the nick is not registered. Try again once the page is back.'
+          : errorInWords(error.code, 'register', error.message),
+      );
+    },
+  );
 });
 
 ui.registerCancel.addEventListener('click', () => ui.registerDialog.close());
 // However it closes (Cancel, Escape), the password typed is not left in the page.
 ui.registerDialog.addEventListener('close', () => {
-  if (state.registering === undefined) ui.newPassword.value = '';
+  if (!state.registering) ui.newPassword.value = '';
 });
 
 ui.forget.addEventListener('click', () => {
