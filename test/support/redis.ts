@@ -78,8 +78,8 @@ export async function startRedis(): Promise<RedisServer> {
   const launch = async (): Promise<void> => {
     const started = spawn(
       REDIS_SERVER,
-      // No save points and no AOF: nothing is written unless stop() asks for it.
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--dbfilename', 'dump.rdb', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
+      // No save points and no AOF: nothing is written unless stop() asks for it. DEBUG SLEEP lets fault tests make Redis slow.
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--dbfilename', 'dump.rdb', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning', '--enable-debug-command', 'local'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     live.add(started);
