@@ -1,6 +1,7 @@
 /**
- * @module store.test: the store contract, run against every engine, and what
- * only the SQLite engine does: migrations, refusing what it cannot open.
+ * @module store.test: the store contract, run against every engine (its
+ * account half against Redis too, on a real redis-server), and what only the
+ * SQLite engine does: migrations, refusing what it cannot open.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,9 +12,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/store/memory.js';
 import { SCHEMA_VERSION } from '../../src/store/migrations.js';
 import { DATABASE_FILE, SqliteStore } from '../../src/store/sqlite.js';
-import { StoreOpenError, type Store } from '../../src/store/store.js';
+import { StoreOpenError, type AccountStore, type Store } from '../../src/store/store.js';
+import { RedisAccounts } from '../../src/cluster/redis-accounts.js';
+import { describeWithRedis, useRedis } from '../support/redis.js';
 
-const open: Store[] = [];
+const open: AccountStore[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((store) => store.close()));
 });
@@ -25,13 +28,16 @@ const engines: [string, () => Store][] = [
 ];
 const account = (nick: string) => ({ nick, passwordHash: `$scrypt$hash-of-${nick}`, createdAt: 1 });
 
-describe.each(engines)('the %s engine', (_, make) => {
+/**
+ * The account half of the contract (src/store/store.ts, AccountStore): every
+ * engine, Redis included. `make` gives a fresh, empty store each call.
+ */
+function accountContract(make: () => AccountStore): void {
   const store = () => {
     const made = make();
     open.push(made);
     return made;
   };
-
   it('creates an account once and finds it by key', async () => {
     const s = store();
     expect(await s.createAccount('alice', account('Alice'))).toBe(true);
@@ -59,6 +65,29 @@ describe.each(engines)('the %s engine', (_, make) => {
     expect(await s.tokenOwner('live', 600)).toBe('alice');
   });
 
+  it('replaces the password and revokes every token of that nick only', async () => {
+    const s = store();
+    await s.createAccount('alice', account('alice'));
+    await s.createAccount('bob', account('bob'));
+    await s.addToken('alice', 'a1', 10_000, 0);
+    await s.addToken('alice', 'a2', 10_000, 0);
+    await s.addToken('bob', 'b1', 10_000, 0);
+    await s.changePassword('alice', 'new-hash');
+    expect((await s.findAccount('alice'))?.passwordHash).toBe('new-hash');
+    expect(await s.tokenOwner('a1', 0)).toBeUndefined();
+    expect(await s.tokenOwner('a2', 0)).toBeUndefined();
+    expect(await s.tokenOwner('b1', 0)).toBe('bob');
+  });
+}
+
+describe.each(engines)('the %s engine: accounts', (_, make) => accountContract(make));
+
+describe.each(engines)('the %s engine: history', (_, make) => {
+  const store = () => {
+    const made = make();
+    open.push(made);
+    return made;
+  };
   it('numbers each channel’s events densely from 1, in batch order, and reads back the newest in a range', () => {
     const s = store();
     const stored = s.append(
@@ -92,19 +121,40 @@ describe.each(engines)('the %s engine', (_, make) => {
     expect(s.read({ channel: '#b', limit: 100 })).toEqual({ events: [], first: 2, last: 1 });
     expect(s.append([{ channel: '#b', head: '{"type":0' }], 31 * day)[0]!.offset).toBe(2);
   });
+});
 
-  it('replaces the password and revokes every token of that nick only', async () => {
-    const s = store();
-    await s.createAccount('alice', account('alice'));
-    await s.createAccount('bob', account('bob'));
-    await s.addToken('alice', 'a1', 10_000, 0);
-    await s.addToken('alice', 'a2', 10_000, 0);
-    await s.addToken('bob', 'b1', 10_000, 0);
-    await s.changePassword('alice', 'new-hash');
-    expect((await s.findAccount('alice'))?.passwordHash).toBe('new-hash');
-    expect(await s.tokenOwner('a1', 0)).toBeUndefined();
-    expect(await s.tokenOwner('a2', 0)).toBeUndefined();
-    expect(await s.tokenOwner('b1', 0)).toBe('bob');
+describeWithRedis('the redis engine: accounts', () => {
+  const redis = useRedis();
+  // One server for the file: a prefix of its own keeps each store as empty as a fresh file would be.
+  let stores = 0;
+  const freshPrefix = () => `test${(stores += 1)}:`;
+  accountContract(() => new RedisAccounts(redis.client(), { prefix: freshPrefix() }));
+
+  it('shows every node the accounts and tokens another node made', async () => {
+    const prefix = freshPrefix();
+    const [one, two] = [new RedisAccounts(redis.client(), { prefix }), new RedisAccounts(redis.client(), { prefix })];
+    open.push(one, two);
+    expect(await one.createAccount('alice', account('Alice'))).toBe(true);
+    expect(await two.findAccount('alice')).toEqual(account('Alice'));
+    expect(await two.createAccount('alice', account('alice'))).toBe(false);
+    await two.addToken('alice', 'h1', 10_000, 0);
+    expect(await one.tokenOwner('h1', 0)).toBe('alice');
+    await one.changePassword('alice', 'new-hash');
+    expect(await two.tokenOwner('h1', 0)).toBeUndefined();
+    expect((await two.findAccount('alice'))?.passwordHash).toBe('new-hash');
+  });
+
+  it('lets exactly one of two clients racing to register a nick win, and keeps the winner’s account whole', async () => {
+    const prefix = freshPrefix();
+    const [one, two] = [new RedisAccounts(redis.client(), { prefix }), new RedisAccounts(redis.client(), { prefix })];
+    open.push(one, two);
+    for (let round = 0; round < 20; round += 1) {
+      const key = `nick${round}`;
+      const outcomes = await Promise.all([one.createAccount(key, account(`one-${round}`)), two.createAccount(key, account(`two-${round}`))]);
+      expect(outcomes.filter(Boolean)).toHaveLength(1);
+      const winner = outcomes[0] ? 'one' : 'two';
+      expect(await one.findAccount(key)).toEqual(account(`${winner}-${round}`));
+    }
   });
 });
 
