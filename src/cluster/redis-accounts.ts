@@ -110,6 +110,10 @@ export class RedisAccounts implements AccountStore {
   private readonly ownsClient: boolean;
 
   constructor(redis: Redis, options: RedisAccountsOptions = {}) {
+    // ioredis would prefix the scripts' KEYS but not the token keys they build from ARGV, so revocation would miss them.
+    if (redis.options.keyPrefix) {
+      throw new Error(`RedisAccounts was given a client with ioredis's keyPrefix '${redis.options.keyPrefix}': make the client without it and pass { prefix } here instead.`);
+    }
     this.prefix = options.prefix ?? 'chat:';
     this.ownsClient = options.ownsClient ?? false;
     this.location = maskRedisUrl(options.url ?? urlOf(redis));

@@ -22,6 +22,12 @@ it('masks the password of a Redis URL, and only that', () => {
   client.disconnect();
 });
 
+it('refuses a client with ioredis’s own keyPrefix, which its scripts could not honour, and says what to do instead', () => {
+  const client = new Redis('redis://127.0.0.1:1', { lazyConnect: true, keyPrefix: 'app:' });
+  expect(() => new RedisAccounts(client)).toThrow(/without it and pass \{ prefix \} here instead/);
+  client.disconnect();
+});
+
 describeWithRedis('the redis account engine', () => {
   const redis = useRedis();
 
