@@ -228,7 +228,8 @@ export function createClusterOutbox(settings: ClusterOutboxSettings | (() => Clu
           catchUp(state, event);
         } else deliver(state, event.data);
       } else if (event.kind === 'leave') {
-        deliver(state, event.data, event.disconnected ? event.member : undefined);
+        // Connection ids are per node: only a member of this node can be the one who does not hear it.
+        deliver(state, event.data, event.disconnected && local ? event.member : undefined);
         if (local) state.roster.delete(event.member);
       } else deliver(state, event.data);
     };

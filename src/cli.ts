@@ -10,6 +10,7 @@ import { explainListenError } from './listen-error.js';
 import { createLogger } from './log.js';
 import { writeStderr } from './stderr.js';
 import { RelayPortInUseError } from './inspection/stately.js';
+import { ClusterStartError } from './cluster/redis-bus.js';
 import { startChatServer } from './server.js';
 import { MemoryStore } from './store/memory.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -30,10 +31,12 @@ async function main(): Promise<void> {
   }
 
   const { logger, destination } = createLogger(config.logLevel);
-  let store: Store;
+  let store: Store | undefined;
   try {
     store =
-      config.store === 'memory'
+      config.redis !== null
+        ? undefined
+        : config.store === 'memory'
         ? new MemoryStore()
         : new SqliteStore({
             dataDir: config.dataDir,
@@ -44,11 +47,12 @@ async function main(): Promise<void> {
     writeStderr(error.message);
     process.exit(1);
   }
-  logger.info({ store: store.engine, location: store.location }, `store: ${store.engine} (${store.location})`);
+  if (store) logger.info({ store: store.engine, location: store.location }, `store: ${store.engine} (${store.location})`);
   let server;
   try {
     server = await startChatServer({
-      store,
+      ...(store ? { store } : {}),
+      ...(config.redis !== null ? { redis: config.redis } : {}),
       port: config.port,
       host: config.host,
       logger,
@@ -60,7 +64,7 @@ async function main(): Promise<void> {
       ...(config.inspect ? { inspect: config.inspect, inspectBodies: config.inspectBodies } : {}),
     });
   } catch (error) {
-    if (error instanceof RelayPortInUseError) {
+    if (error instanceof RelayPortInUseError || error instanceof ClusterStartError) {
       writeStderr(error.message);
       process.exit(1);
     }
@@ -104,8 +108,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', shutDown);
   process.on('SIGTERM', shutDown);
+  if (server.cluster) {
+    const { node, url } = server.cluster;
+    logger.info({ store: 'redis', location: url, node }, `store: redis (${url}), cluster node ${node}`);
+  }
   // Only now: whoever waits for this line may signal the process at once.
-  logger.info({ url: server.url, ...(config.nodeName ? { node: config.nodeName } : {}) }, `listening on ${server.url}`);
+  logger.info({ url: server.url, ...(server.cluster ? { node: server.cluster.node } : config.nodeName ? { node: config.nodeName } : {}) }, `listening on ${server.url}`);
   // Said at start, since opening them to everyone is a choice an operator should see in the log.
   logger.info(
     { metrics: `${server.url}/metrics`, public: config.metricsPublic },

@@ -32,6 +32,8 @@ export interface Config {
   nodeName: string | null;
   /** Serve `/metrics` to any client; loopback clients only when false. */
   metricsPublic: boolean;
+  /** Cluster mode: the Redis every node shares; null for the embedded store. */
+  redis: string | null;
 }
 
 export const defaults: Config = {
@@ -47,6 +49,7 @@ export const defaults: Config = {
   inspectHistory: 200,
   nodeName: null,
   metricsPublic: false,
+  redis: null,
 };
 
 /** The most entries one actor's history may keep: each holds a context summary, and sessions can be thousands. */
@@ -99,6 +102,9 @@ Options:
   --node-name NAME            this server's name in a cluster, shown by the inspector and
                               as the node label of every metric (default: none)
   --metrics-public            serve /metrics to any client (default: loopback clients only)
+  --redis URL                 cluster mode: keep accounts, history, presence and nicks in this
+                              Redis (env REDIS_URL), e.g. redis://127.0.0.1:6379/0; every
+                              process given the same URL serves the same chat
 ${Object.entries(LIMIT_FLAGS)
   .map(([flag, { key, help }]) => `  ${`--${flag} N`.padEnd(26)}  ${help} (default ${DEFAULT_LIMITS[key]})`)
   .join('\n')}
@@ -107,7 +113,21 @@ ${Object.entries(LIMIT_FLAGS)
 Environment:
   LOG_LEVEL                   one of ${LOG_LEVELS.join(', ')} (default ${defaults.logLevel})
   DATA_DIR                    as --data-dir
+  REDIS_URL                   as --redis
 `;
+
+function parseRedisUrl(value: string, source: string): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(value);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') || parsed.hostname === '') {
+    throw new ConfigError(`${source} takes a Redis URL such as redis://127.0.0.1:6379/0 (or rediss:// for TLS), not "${value}".`);
+  }
+  return value;
+}
 
 function parseWholeNumber(value: string, source: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const number = Number(value);
@@ -213,6 +233,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     'inspect-history': { type: 'string' },
     'node-name': { type: 'string' },
     'metrics-public': { type: 'boolean' },
+    redis: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
     ...Object.fromEntries(Object.keys(LIMIT_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
   } as const;
@@ -255,6 +276,11 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   if (store === 'memory' && typeof values['data-dir'] === 'string') {
     throw new ConfigError('--data-dir only makes sense with the sqlite store: drop --store memory, or drop --data-dir.');
   }
+  const redisValue = (values.redis as string | undefined) ?? (env.REDIS_URL === '' ? undefined : env.REDIS_URL);
+  const redis = redisValue === undefined ? null : parseRedisUrl(redisValue, values.redis !== undefined ? '--redis' : 'REDIS_URL');
+  if (redis !== null && (typeof values.store === 'string' || typeof values['data-dir'] === 'string')) {
+    throw new ConfigError('--redis keeps everything in Redis: drop --store and --data-dir, or drop --redis.');
+  }
   const inspectHistory =
     typeof values['inspect-history'] === 'string'
       ? parseWholeNumber(values['inspect-history'], '--inspect-history', 1, MAX_INSPECT_HISTORY)
@@ -275,6 +301,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     inspectHistory,
     nodeName: typeof values['node-name'] === 'string' ? parseNodeName(values['node-name']) : null,
     metricsPublic: values['metrics-public'] === true,
+    redis,
     help: values.help === true,
   };
 }

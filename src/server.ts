@@ -10,8 +10,10 @@ import { DEFAULT_LIMITS, type ServerLimits } from '../machines/limits.js';
 import { serverMachine } from '../machines/server.machine.js';
 import { CloseCode } from '../machines/socket.js';
 import { Accounts, type AccountsOptions } from './accounts/accounts.js';
-import { withEffects } from './effects.js';
-import { checkHealth, httpStatusOf } from './health.js';
+import { withEffects, type Effects } from './effects.js';
+import { checkHealth, httpStatusOf, type WritesView } from './health.js';
+import { ClusterNode, type ClusterNodeOptions } from './cluster/node.js';
+import { createClusterOutbox } from '../machines/cluster-outbox.js';
 import { defaults } from './config.js';
 import { InspectorHub } from './inspection/hub.js';
 import { connectStately, type StatelyConnection } from './inspection/stately.js';
@@ -72,6 +74,13 @@ export interface ChatServerOptions {
   nodeName?: string;
   /** Serve `/metrics` to every client, not only to loopback ones (`--metrics-public`). */
   metricsPublic?: boolean;
+  /**
+   * Cluster mode (`--redis`): accounts, history, offsets, presence and nicks
+   * live in this Redis, shared by every node started with the same URL.
+   */
+  redis?: string;
+  /** Cluster tuning tests use: a key prefix of their own, faster heartbeats, a shorter takeover wait. */
+  cluster?: Pick<ClusterNodeOptions, 'prefix' | 'liveness' | 'takeoverWaitMs'>;
 }
 
 export interface ChatServer {
@@ -86,6 +95,8 @@ export interface ChatServer {
   metrics: ChatMetrics;
   /** Where to open the inspector, when one is on: `/inspector` or the Stately relay's page. */
   inspectorUrl?: string;
+  /** This node of a cluster, in cluster mode. */
+  cluster?: ClusterNode;
   /** Closes every socket with 1001, waits for them (terminating stragglers), then stops. */
   close(): Promise<void>;
 }
@@ -93,6 +104,17 @@ export interface ChatServer {
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const logger = options.logger ?? silentLogger();
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const cluster =
+    options.redis === undefined
+      ? undefined
+      : await ClusterNode.start({
+          url: options.redis,
+          ...(options.nodeName === undefined ? {} : { node: options.nodeName }),
+          maxEvents: limits.historySize,
+          logger,
+          ...options.cluster,
+        });
+  const nodeName = cluster?.node ?? options.nodeName;
   const engine = options.store ?? new MemoryStore();
   const writes = new WriteHealth((failing) =>
     failing === undefined
@@ -101,27 +123,38 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   );
   // Every write goes through here, so /healthz knows when they fail and when they work again.
   const store = watchWrites(engine, writes);
+  // In a cluster, Redis is the store: /healthz is degraded while it is out of reach.
+  const health: WritesView = cluster
+    ? { get failing() { return cluster.up ? undefined : `Redis at ${cluster.url} is unreachable`; } }
+    : writes;
   const counters = new ChatCounters();
   // Read only when scraped; `actor` and `accounts` exist by the time anything is.
   const metrics: ChatMetrics = new ChatMetrics({
     counters,
-    population: () => checkHealth(actor.getSnapshot(), writes),
+    population: () => checkHealth(actor.getSnapshot(), health),
     hashesInFlight: () => accounts.hashesInFlight,
-    node: options.nodeName ?? null,
+    node: nodeName ?? null,
   });
   // Everything but closing reaches the store through this, so every call the server waits on is timed.
   const timed = new TimedStore(store, metrics.observeStore);
-  const accounts = new Accounts(timed, { ...options.accounts, onLogin: (attempt) => counters.login(attempt) });
-  const machine = withEffects(options.machine ?? serverMachine, accounts, {
-    outbox: {
-      history: timed,
-      historyOnJoin: limits.historyOnJoin,
-      recoveryLimit: limits.recoveryLimit,
-      // The turn's frames are all queued once the outbox has delivered its batch: write them now, not a turn later.
-      afterFlush: flushWrites,
-      onError: (error) => logger.error({ err: error }, 'the store failed; the affected requests were answered unavailable'),
-    },
-  }).provide({
+  const accounts = new Accounts(cluster?.accounts ?? timed, { ...options.accounts, onLogin: (attempt) => counters.login(attempt) });
+  const onError = (error: unknown) => logger.error({ err: error }, 'the store failed; the affected requests were answered unavailable');
+  const effects: Effects = cluster
+    ? {
+        outbox: createClusterOutbox({ bus: cluster.bus, historyOnJoin: limits.historyOnJoin, recoveryLimit: limits.recoveryLimit, onError }),
+        claimNick: (input) => cluster.bus.claim(input),
+      }
+    : {
+        outbox: {
+          history: timed,
+          historyOnJoin: limits.historyOnJoin,
+          recoveryLimit: limits.recoveryLimit,
+          // The turn's frames are all queued once the outbox has delivered its batch: write them now, not a turn later.
+          afterFlush: flushWrites,
+          onError,
+        },
+      };
+  const machine = withEffects(options.machine ?? serverMachine, accounts, effects).provide({
     actions: {
       reportFault: (_, { actor, error }) => logger.error({ actor, err: error }, 'actor failed; its session was closed'),
     },
@@ -129,7 +162,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const bodies = options.inspectBodies ?? false;
   const hub =
     options.inspect === 'local'
-      ? new InspectorHub({ bodies, historySize: options.inspectHistory ?? defaults.inspectHistory, node: options.nodeName ?? null })
+      ? new InspectorHub({ bodies, historySize: options.inspectHistory ?? defaults.inspectHistory, node: nodeName ?? null })
       : undefined;
   const stately: StatelyConnection | undefined =
     options.inspect === 'stately' ? await connectStately({ bodies, relayPort: options.statelyRelayPort }) : undefined;
@@ -137,23 +170,31 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   // Named, so the inspector shows `server` rather than a generated id at the root of the tree.
   const actor = createActor(machine, {
     id: 'server',
-    input: { maxChannelsPerSession: limits.maxChannelsPerSession, authTimeoutMs: limits.authTimeoutMs },
+    input: { maxChannelsPerSession: limits.maxChannelsPerSession, authTimeoutMs: limits.authTimeoutMs, clustered: cluster !== undefined },
     ...(inspect ? { inspect } : {}),
   });
   actor.subscribe({ error: (error) => logger.fatal({ err: error }, 'the server actor failed') });
   actor.start();
 
-  const pruner = startPruner(timed, limits, options.pruneIntervalMs ?? PRUNE_INTERVAL_MS, logger);
-  const probe = startWriteProbe(store, writes, options.writeProbeMs);
+  // Redis trims its own streams as it appends, and reports its own health.
+  const pruner = cluster ? undefined : startPruner(timed, limits, options.pruneIntervalMs ?? PRUNE_INTERVAL_MS, logger);
+  const probe = cluster ? undefined : startWriteProbe(store, writes, options.writeProbeMs);
 
   const allowedOrigins = new Set(options.allowedOrigins);
-  const transport = new Transport({ actor, logger, limits, allowedOrigins, counters });
+  const transport = new Transport({
+    actor,
+    logger,
+    limits,
+    allowedOrigins,
+    counters,
+    ...(cluster ? { unavailable: () => (cluster.up ? undefined : 'The chat cluster cannot reach Redis right now. Try again shortly.') } : {}),
+  });
   const refused = (kind: RefusalKind, status: number) => counters.refused(kind, status);
   const metricsPublic = options.metricsPublic ?? false;
   const http = createServer(
     // A client that never finishes its upgrade request is dropped after the handshake timeout.
     { connectionsCheckingInterval: Math.max(50, Math.min(limits.handshakeTimeoutMs / 2, 30_000)) },
-    (request, response) => handleRequest(request, response, { actor, hub, metrics, metricsPublic, refused, writes }),
+    (request, response) => handleRequest(request, response, { actor, hub, metrics, metricsPublic, refused, writes: health }),
   );
   http.headersTimeout = limits.handshakeTimeoutMs;
   http.requestTimeout = limits.handshakeTimeoutMs;
@@ -190,6 +231,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     stately?.stop();
     clearInterval(pruner);
     clearInterval(probe);
+    await cluster?.close();
     await store.close();
     throw error;
   }
@@ -219,11 +261,24 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       stately?.stop();
       clearInterval(pruner);
       clearInterval(probe);
+      // After the sessions' logouts and leaves have gone out to the other nodes.
+      await cluster?.close();
       await store.close();
     })());
 
   const inspectorUrl = hub ? `${url}/inspector` : stately?.url;
-  return { url, port: address.port, actor, transport, store: engine, accounts, metrics, close, ...(inspectorUrl ? { inspectorUrl } : {}) };
+  return {
+    url,
+    port: address.port,
+    actor,
+    transport,
+    store: engine,
+    accounts,
+    metrics,
+    close,
+    ...(inspectorUrl ? { inspectorUrl } : {}),
+    ...(cluster ? { cluster } : {}),
+  };
 }
 
 const PRUNE_INTERVAL_MS = 10_000;
@@ -270,8 +325,8 @@ interface RequestContext {
   metrics: ChatMetrics;
   metricsPublic: boolean;
   refused: (kind: RefusalKind, status: number) => void;
-  /** Whether the store can write, which /healthz reports. */
-  writes: WriteHealth;
+  /** Whether the store can write (or, in a cluster, reach Redis), which /healthz reports. */
+  writes: WritesView;
 }
 
 function handleRequest(request: IncomingMessage, response: ServerResponse, context: RequestContext): void {

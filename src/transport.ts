@@ -36,6 +36,8 @@ export interface TransportOptions {
   allowedOrigins: ReadonlySet<string>;
   /** Where connections, frames and refusals are counted, for `/metrics`. */
   counters: ChatCounters;
+  /** Why new connections are refused with 503 right now (a cluster without Redis), or undefined to take them. */
+  unavailable?: () => string | undefined;
 }
 
 /** Where a socket's per-connection record hangs, for the listeners shared by every connection. */
@@ -155,6 +157,8 @@ export class Transport implements ConnectionOwner {
     const match = LOGIN_PATH.exec(path);
     if (!match) return this.refuse(socket, 404, 'Not Found', 'WebSocket connections go to /chat/login/NICK.');
     if (!this.accepting) return this.refuse(socket, 503, 'Service Unavailable', 'The server is shutting down.');
+    const unavailable = this.options.unavailable?.();
+    if (unavailable !== undefined) return this.refuse(socket, 503, 'Service Unavailable', unavailable);
     if (!isOriginAllowed(request, this.options.allowedOrigins)) {
       this.options.logger.warn({ origin: request.headers.origin }, 'upgrade refused: origin not allowed');
       return this.refuse(socket, 403, 'Forbidden', 'This origin may not connect. Ask the operator to add it to --allowed-origins.');

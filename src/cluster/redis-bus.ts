@@ -74,7 +74,8 @@ export class RedisBus implements ClusterBus {
   private readonly waitingFor = new Map<string, () => void>();
   /** Work the bus has started and not finished: what a draining node waits for. */
   private readonly pending = new Set<Promise<unknown>>();
-  private wasUp = false;
+  /** Set once connected: the connections' first 'ready' is not news. */
+  private wasUp: boolean | undefined;
   private closed = false;
 
   private constructor(private readonly options: RedisBusOptions) {
@@ -105,7 +106,7 @@ export class RedisBus implements ClusterBus {
     } catch (error) {
       bus.command.disconnect();
       bus.subscriber.disconnect();
-      throw new Error(`Cannot reach Redis at ${maskUrl(options.url)}: ${(error as Error).message}. Start Redis, or check --redis.`);
+      throw new ClusterStartError(`Cannot reach Redis at ${maskUrl(options.url)} (${(error as Error).message}): start Redis, or check --redis / REDIS_URL.`);
     }
     bus.wasUp = true;
     return bus;
@@ -278,7 +279,7 @@ export class RedisBus implements ClusterBus {
 
   private async statusChanged(): Promise<void> {
     const up = this.up;
-    if (up === this.wasUp || this.closed) return;
+    if (this.wasUp === undefined || up === this.wasUp || this.closed) return;
     this.wasUp = up;
     if (up) {
       // Redis may have lost its data while away (no persistence): a new epoch says offsets start over.
@@ -335,6 +336,11 @@ function offsetOf(id: string): number {
 /** `node|conn|nick` entries to their nicks. */
 function nicksOf(entries: string[]): string[] {
   return entries.map((entry) => entry.slice(entry.lastIndexOf('|') + 1));
+}
+
+/** Redis could not be reached when a node started: the CLI prints the message as one line and exits 1. */
+export class ClusterStartError extends Error {
+  override name = 'ClusterStartError';
 }
 
 /** The URL with any password hidden, for logs and errors. */

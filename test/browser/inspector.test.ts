@@ -178,7 +178,7 @@ describe.runIf(runBrowserTests)('the inspector page', () => {
     expect(await page.locator('#context').textContent()).not.toContain('#django');
 
     await page.getByRole('button', { name: 'Earlier' }).click();
-    await page.getByText('State then: handshaking. Transition taken: none (the event changed nothing).').waitFor();
+    await page.getByText('State then: handshaking.greeting. Transition taken: none (the event changed nothing).').waitFor();
     // The entry before the acceptance: the answer of the nick's lookup, or the hello it sent then (which changed nothing).
     expect(await history.getByRole('option', { selected: true }).textContent()).toMatch(/xstate\.done\.actor\.0\.session\.identifying from 0\.session\.identifying → handshaking|session\.hello sent to server/);
     await page.getByRole('button', { name: 'Later' }).click();

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { connectAsked, expectAuthRequired, PASSWORD, register, registerAndLeave, signIn } from '../support/auth.js';
 import { TestClient } from '../support/client.js';
-import { useServer } from '../support/server.js';
+import { clustered, useServer } from '../support/server.js';
 
 const start = useServer();
 
@@ -328,7 +328,8 @@ describe('throttling', () => {
   });
 });
 
-describe('a restart on the same data directory', () => {
+// The embedded engine's own: a cluster's restarts are in test/cluster.
+describe.skipIf(clustered)('a restart on the same data directory', () => {
   it('keeps accounts and resume tokens', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'xstate-chat-accounts-'));
     const before = await start({ store: new SqliteStore({ dataDir }) });
