@@ -312,7 +312,8 @@ export function createClusterOutbox(settings: ClusterOutboxSettings | (() => Clu
     const stopListening = bus.listen({
       event: arrive,
       presence(notice) {
-        if (notice.node === bus.node) return;
+        // This node's own logins went out at once (see 'outbox.presence'); its logouts come back like anyone's.
+        if (notice.node === bus.node && notice.kind === 'login') return;
         const data = encode(notice.kind === 'login' ? { type: 2, user: notice.user } : { type: 3, user: notice.user });
         for (const id of loggedIn) send(id, data);
       },
@@ -340,12 +341,24 @@ export function createClusterOutbox(settings: ClusterOutboxSettings | (() => Clu
         case 'outbox.deliver':
           for (const id of event.to) send(id, event.data);
           break;
-        case 'outbox.presence':
-          for (const id of event.to) send(id, event.data);
-          if (event.kind === 'login') loggedIn.add(event.id);
-          else loggedIn.delete(event.id);
-          bus.announce({ kind: event.kind, id: event.id, user: event.user }).catch(fail);
+        case 'outbox.presence': {
+          const notice = { kind: event.kind, id: event.id, user: event.user };
+          if (event.kind === 'login') {
+            // At once: the new user's own login frame must come before the user list it is about to be sent.
+            for (const id of event.to) send(id, event.data);
+            loggedIn.add(event.id);
+            bus.announce(notice).catch(fail);
+            break;
+          }
+          // A logout is delivered here when it comes back from the cluster, like anyone's: after the
+          // leaves this node published before it, which come back first.
+          loggedIn.delete(event.id);
+          bus.announce(notice).catch((error: unknown) => {
+            fail(error);
+            for (const id of event.to) send(id, event.data);
+          });
           break;
+        }
         case 'outbox.list':
           list(event);
           break;

@@ -7,7 +7,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { CHEAP_SCRYPT } from '../support/accounts.js';
 import { PASSWORD, register } from '../support/auth.js';
-import { CLI, useCli } from '../support/cli-process.js';
+import { useCli } from '../support/cli-process.js';
 import { TestClient, type Frame } from '../support/client.js';
 import { describeWithRedis, useRedis } from '../support/redis.js';
 import { TEST_LIVENESS } from '../support/server.js';
@@ -30,7 +30,7 @@ describeWithRedis('a cluster when things fail', () => {
       redis: redis.url,
       nodeName,
       limits: { historyOnJoin: 0 },
-      accounts: { scrypt: CHEAP_SCRYPT },
+      accounts: { policy: { scrypt: CHEAP_SCRYPT } },
       ...options,
     });
     servers.push(server);
@@ -194,7 +194,7 @@ describeWithRedis('a cluster when things fail', () => {
     expect((await bob.closed).code).toBe(1001);
     await alice.expect({ type: 5, channel: '#room', user: 'bob' });
     await alice.expect({ type: 3, user: 'bob' });
-    const [code] = (await new Promise((resolve) => b.child.once('exit', (...args) => resolve(args)))) as [number | null];
+    const code = b.child.exitCode ?? (await new Promise<number | null>((resolve) => b.child.once('exit', (exit) => resolve(exit))));
     expect(code).toBe(0);
     // A drained node is not a dead one: nobody announces its users a second time.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
@@ -221,6 +221,3 @@ describeWithRedis('a cluster when things fail', () => {
     expect((await watcher.next()).users).toEqual(['watcher', 'owner']);
   });
 });
-
-// The CLI the killed and drained nodes run: built by `npm test` before the tests.
-void CLI;

@@ -8,6 +8,8 @@ import { createTestModel } from 'xstate/graph';
 import { startChatServer, type ChatServer } from '../../src/server.js';
 import { CHEAP_SCRYPT } from '../support/accounts.js';
 import { TestClient } from '../support/client.js';
+import { useRedis } from '../support/redis.js';
+import { clustered, TEST_LIVENESS } from '../support/server.js';
 import type { Frame } from '../support/client.js';
 import {
   chatModel,
@@ -24,9 +26,14 @@ import {
   type ModelEvent,
 } from './chat.model.js';
 
-/** The system under test for one path: a fresh server, the observer Bob, and Alice when online. */
+/**
+ * The system under test for one path: a fresh server, the observer Bob, and
+ * Alice when online. In the cluster run (XSTATE_CHAT_CLUSTER=1), two nodes:
+ * Bob on the first, Alice on the second, and a second connection with
+ * Alice's nick on the first again, so every step crosses Redis.
+ */
 interface Harness {
-  server: ChatServer;
+  nodes: ChatServer[];
   bob: TestClient;
   alice?: TestClient;
   /** Alice's connection that a takeover is closing. */
@@ -42,22 +49,32 @@ interface Harness {
 }
 
 let harness: Harness | undefined;
+const redis = clustered ? useRedis() : undefined;
+let harnessCount = 0;
+
+/** Where Alice connects: the last node, so in a cluster she and Bob are never on the same one. */
+const aliceNode = (h: Harness) => h.nodes.at(-1)!.url;
 
 afterEach(async () => {
   if (!harness) return;
   for (const client of [harness.alice, harness.bob, harness.challenger, harness.replaced]) await client?.terminate();
-  await harness.server.close();
+  for (const node of harness.nodes) await node.close();
   harness = undefined;
 });
 
 async function setUp(): Promise<Harness> {
   // Hashing at full cost is the integration tests' job; here it would only multiply every path's time.
-  const server = await startChatServer({ port: 0, accounts: { policy: { scrypt: CHEAP_SCRYPT } } });
-  const bob = await TestClient.login(server.url, 'bob');
+  const options = { port: 0, accounts: { policy: { scrypt: CHEAP_SCRYPT } } };
+  const nodes: ChatServer[] = [];
+  if (redis) {
+    const cluster = { prefix: `model${process.pid}-${(harnessCount += 1)}:`, liveness: TEST_LIVENESS };
+    for (const nodeName of ['a', 'b']) nodes.push(await startChatServer({ ...options, redis: redis.url, nodeName, cluster }));
+  } else nodes.push(await startChatServer(options));
+  const bob = await TestClient.login(nodes[0]!.url, 'bob');
   bob.send({ type: 4, channel: ROOM });
   const join = await bob.expect({ type: 4, channel: ROOM, user: 'bob', offset: 1 });
   const { epoch: _, ...asLogged } = join;
-  return { server, bob, log: [asLogged as Frame], aliceSeen: 0 };
+  return { nodes, bob, log: [asLogged as Frame], aliceSeen: 0 };
 }
 
 function alice(): TestClient {
@@ -68,7 +85,7 @@ function alice(): TestClient {
 /** How each abstract event is carried out over the wire. */
 const executors: Record<ModelEvent['type'], (h: Harness) => Promise<void> | void> = {
   CONNECT: async (h) => {
-    h.alice = await TestClient.connect(h.server.url, 'alice');
+    h.alice = await TestClient.connect(aliceNode(h), 'alice');
   },
   JOIN: () => alice().send({ type: 4, channel: 'Room' }),
   JOIN_SINCE: (h) => alice().send({ type: 4, channel: 'room', since: h.aliceSeen }),
@@ -80,7 +97,7 @@ const executors: Record<ModelEvent['type'], (h: Harness) => Promise<void> | void
   BAD_JSON: () => alice().send('{"type":'),
   UNKNOWN_TYPE: () => alice().send({ type: 42 }),
   IMPOSTOR: async (h) => {
-    h.challenger = await TestClient.connect(h.server.url, 'ALICE');
+    h.challenger = await TestClient.connect(h.nodes[0]!.url, 'ALICE');
   },
   LOGIN_AGAIN: () => alice().send({ type: 2, user: 'alice' }),
   LOGOUT: () => alice().send({ type: 3 }),
@@ -93,7 +110,7 @@ const executors: Record<ModelEvent['type'], (h: Harness) => Promise<void> | void
   WRONG_PASSWORD: () => alice().send({ type: 2, user: 'alice', password: 'not the password' }),
   // The login goes out as the very first frame, before the server has asked for it.
   TAKEOVER: async (h) => {
-    h.challenger = await TestClient.connect(h.server.url, 'alice');
+    h.challenger = await TestClient.connect(h.nodes[0]!.url, 'alice');
     h.challenger.send({ type: 2, user: 'alice', password: PASSWORD });
   },
 };
