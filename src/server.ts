@@ -134,7 +134,9 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     population: () => checkHealth(actor.getSnapshot(), health),
     hashesInFlight: () => accounts.hashesInFlight,
     node: nodeName ?? null,
+    ...(cluster ? { redisUp: () => cluster.up } : {}),
   });
+  if (cluster) cluster.bus.observe = metrics.observeRedis;
   // Everything but closing reaches the store through this, so every call the server waits on is timed.
   const timed = new TimedStore(store, metrics.observeStore);
   const accounts = new Accounts(cluster?.accounts ?? timed, { ...options.accounts, onLogin: (attempt) => counters.login(attempt) });

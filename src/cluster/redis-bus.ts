@@ -48,6 +48,11 @@ type Scripted = Redis & {
 
 const TAKEOVER_WAIT_MS = 5_000;
 
+/** What `/metrics` times, one histogram series each. */
+export const REDIS_OPERATIONS = ['sequence', 'read', 'claim', 'release', 'publish', 'users', 'members', 'subscribe'] as const;
+export type RedisOperation = (typeof REDIS_OPERATIONS)[number];
+export type RedisTimer = (operation: RedisOperation, seconds: number) => void;
+
 /** Connection options both connections share: fail fast while Redis is away, and keep trying to reconnect. */
 function connectionOptions() {
   return {
@@ -65,6 +70,8 @@ export class RedisBus implements ClusterBus {
   readonly command: Scripted;
   readonly subscriber: Redis;
   epoch = '';
+  /** Told how long each Redis round trip took: set by the server to feed `/metrics`. */
+  observe: RedisTimer | undefined;
   private listener: ClusterListener | undefined;
   private readonly claims = new Map<string, Claim>();
   /** Claims under way, and the connections that went away during theirs. */
@@ -72,6 +79,12 @@ export class RedisBus implements ClusterBus {
   private readonly abandoned = new Set<string>();
   /** Owners waiting for a holder elsewhere to log out, by `node|conn` of the holder. */
   private readonly waitingFor = new Map<string, () => void>();
+  /**
+   * Releases Redis refused while it was away, tried again when it is back:
+   * otherwise the nick would stay taken, and the other nodes would never
+   * hear the logout.
+   */
+  private retries: (() => Promise<void>)[] = [];
   /** Work the bus has started and not finished: what a draining node waits for. */
   private readonly pending = new Set<Promise<unknown>>();
   /** Set once connected: the connections' first 'ready' is not news. */
@@ -124,7 +137,7 @@ export class RedisBus implements ClusterBus {
   }
 
   async subscribe(channel: string): Promise<void> {
-    await this.subscriber.subscribe(this.keys.channelTopic(channel));
+    await this.timed('subscribe', this.subscriber.subscribe(this.keys.channelTopic(channel)));
   }
 
   unsubscribe(channel: string): void {
@@ -138,22 +151,21 @@ export class RedisBus implements ClusterBus {
   /** Sequences an event about a member of `node`: this node's own, or a dead node's being announced as gone. */
   sequenceAs(node: string, request: SequenceRequest): Promise<number> {
     const { channel } = request;
-    return this.command
-      .chatSequence(
-        this.keys.offset(channel),
-        this.keys.events(channel),
-        this.keys.members(channel),
-        this.keys.nodeChannels(node),
-        request.head,
-        request.kind,
-        node,
-        request.member,
-        request.disconnected ? 1 : 0,
-        channel,
-        this.options.maxEvents,
-        this.keys.channelTopic(channel),
-      )
-      .then(Number);
+    const sequenced = this.command.chatSequence(
+      this.keys.offset(channel),
+      this.keys.events(channel),
+      this.keys.members(channel),
+      this.keys.nodeChannels(node),
+      request.head,
+      request.kind,
+      node,
+      request.member,
+      request.disconnected ? 1 : 0,
+      channel,
+      this.options.maxEvents,
+      this.keys.channelTopic(channel),
+    );
+    return this.timed('sequence', sequenced).then(Number);
   }
 
   async read(query: ReadQuery): Promise<ClusterReadResult> {
@@ -161,11 +173,12 @@ export class RedisBus implements ClusterBus {
     const end = query.before === undefined ? '+' : `${query.before - 1}-1`;
     const start = query.after === undefined ? '-' : `${query.after + 1}-0`;
     const empty = query.limit <= 0 || (query.before !== undefined && query.before <= (query.after ?? 0) + 1);
-    const [newest, oldest, last] = await Promise.all([
+    const reads = Promise.all([
       empty ? Promise.resolve([] as [string, string[]][]) : this.command.xrevrange(events, end, start, 'COUNT', query.limit),
       this.command.xrange(events, '-', '+', 'COUNT', 1),
       this.command.get(this.keys.offset(query.channel)),
     ]);
+    const [newest, oldest, last] = await this.timed('read', reads);
     const lastOffset = Number(last ?? 0);
     const first = oldest[0] ? offsetOf(oldest[0][0]) : lastOffset + 1;
     return { events: newest.reverse().map(([id, fields]) => storedEvent(query.channel, id, fields)), first, last: lastOffset };
@@ -173,19 +186,20 @@ export class RedisBus implements ClusterBus {
 
   announce(notice: Omit<PresenceNotice, 'node'>): Promise<void> {
     const message = `${notice.kind}|${this.node}|${notice.id}|${notice.user}`;
-    if (notice.kind === 'login') return this.track(this.command.publish(this.keys.presenceTopic, message).then(() => undefined));
+    const publish = () => this.timed('publish', this.command.publish(this.keys.presenceTopic, message)).then(() => undefined);
+    if (notice.kind === 'login') return this.track(publish());
     const claim = this.claims.get(notice.id);
     this.claims.delete(notice.id);
-    if (!claim) return this.track(this.command.publish(this.keys.presenceTopic, message).then(() => undefined));
-    return this.track(this.release(this.node, notice.id, claim, message));
+    if (!claim) return this.track(publish());
+    return this.track(this.releaseOrRetry(notice.id, claim, message));
   }
 
   async users(): Promise<string[]> {
-    return nicksOf(await this.command.zrange(this.keys.users, '0', '-1'));
+    return nicksOf(await this.timed('users', this.command.zrange(this.keys.users, '0', '-1')));
   }
 
   async members(channel: string): Promise<string[]> {
-    return nicksOf(await this.command.zrange(this.keys.members(channel), '0', '-1'));
+    return nicksOf(await this.timed('members', this.command.zrange(this.keys.members(channel), '0', '-1')));
   }
 
   forget(id: string): void {
@@ -194,7 +208,7 @@ export class RedisBus implements ClusterBus {
     if (!claim) return;
     this.claims.delete(id);
     // Never logged in (refused, or gone while waiting): freed quietly, but an owner waiting for it hears.
-    this.track(this.release(this.node, id, claim, `release|${this.node}|${id}|${claim.holder.split('|')[2]}`)).catch(() => {});
+    this.track(this.releaseOrRetry(id, claim, `release|${this.node}|${id}|${claim.holder.split('|')[2]}`)).catch(() => {});
   }
 
   /**
@@ -207,7 +221,7 @@ export class RedisBus implements ClusterBus {
     const holder = `${this.node}|${input.id}|${input.nick}`;
     this.claiming.add(input.id);
     try {
-      const [outcome, previous] = await this.command.chatClaim(
+      const claimed = this.command.chatClaim(
         this.keys.nicks,
         this.keys.users,
         this.keys.sessions(this.node),
@@ -217,6 +231,7 @@ export class RedisBus implements ClusterBus {
         input.id,
         this.keys.prefix,
       );
+      const [outcome, previous] = await this.timed('claim', claimed);
       if (outcome === 'taken') return { ok: false, code: 'nick_taken' };
       this.claims.set(input.id, { key, holder });
       if (this.abandoned.has(input.id)) this.forget(input.id);
@@ -247,9 +262,23 @@ export class RedisBus implements ClusterBus {
 
   /** Frees `claim` of connection `conn` of `node`, publishing `notice` with it. */
   release(node: string, conn: string, claim: Claim, notice: string): Promise<void> {
-    return this.command
-      .chatRelease(this.keys.nicks, this.keys.users, this.keys.sessions(node), claim.key, claim.holder, conn, this.keys.presenceTopic, notice)
-      .then(() => undefined);
+    return this.timed(
+      'release',
+      this.command.chatRelease(this.keys.nicks, this.keys.users, this.keys.sessions(node), claim.key, claim.holder, conn, this.keys.presenceTopic, notice),
+    ).then(() => undefined);
+  }
+
+  /**
+   * Releases a claim of this node's, or keeps it for when Redis is back. A
+   * logout tried again is marked late: this node delivered it itself when
+   * Redis refused it, so only the others deliver it now.
+   */
+  private releaseOrRetry(conn: string, claim: Claim, notice: string): Promise<void> {
+    return this.release(this.node, conn, claim, notice).catch((error: unknown) => {
+      const late = notice.startsWith('logout|') ? `${notice}|late` : notice;
+      this.retries.push(() => this.releaseOrRetry(conn, claim, late));
+      throw error;
+    });
   }
 
   private async takeOver(node: string, conn: string): Promise<void> {
@@ -263,6 +292,15 @@ export class RedisBus implements ClusterBus {
     await this.command.publish(this.keys.nodeTopic(node), `takeover|${conn}`);
     await gone;
     this.waitingFor.delete(`${node}|${conn}`);
+  }
+
+  private timed<T>(operation: RedisOperation, work: Promise<T>): Promise<T> {
+    const observe = this.observe;
+    if (!observe) return work;
+    const start = performance.now();
+    const done = () => observe(operation, (performance.now() - start) / 1000);
+    work.then(done, done);
+    return work;
   }
 
   private track<T>(work: Promise<T>): Promise<T> {
@@ -290,15 +328,20 @@ export class RedisBus implements ClusterBus {
       }
     }
     this.options.onStatus?.(up);
-    if (up) this.listener?.resumed();
+    if (!up) return;
+    const retries = this.retries;
+    this.retries = [];
+    for (const retry of retries) this.track(retry()).catch(() => {});
+    this.listener?.resumed();
   }
 
   private onMessage(topic: string, message: string): void {
     const listener = this.listener;
     if (topic === this.keys.presenceTopic) {
-      const [kind, node, id, user] = message.split('|');
+      const [kind, node, id, user, late] = message.split('|');
       if (node === undefined || id === undefined || user === undefined) return;
       this.waitingFor.get(`${node}|${id}`)?.();
+      if (late !== undefined && node === this.node) return;
       if (kind === 'login' || kind === 'logout') listener?.presence({ kind, node, id, user });
       return;
     }

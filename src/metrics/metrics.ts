@@ -14,6 +14,7 @@ import { ERROR_LABELS, OUT_TYPES } from './frame-type.js';
 import { ChatCounters, IN_TYPES, LOGIN_OUTCOMES } from './counters.js';
 import { processMetrics } from './process.js';
 import { STORE_OPERATIONS, type StoreTimer } from './timed-store.js';
+import { REDIS_OPERATIONS, type RedisTimer } from '../cluster/redis-bus.js';
 
 export interface MetricsSources {
   counters: ChatCounters;
@@ -23,6 +24,8 @@ export interface MetricsSources {
   hashesInFlight: () => number;
   /** This node's name in a cluster; no `node` label when null. */
   node: string | null;
+  /** In cluster mode: whether both Redis connections are up. */
+  redisUp?: () => boolean;
 }
 
 /**
@@ -38,6 +41,8 @@ export class ChatMetrics {
   readonly registry = new Registry();
   /** For the {@link TimedStore} around the server's store. */
   readonly observeStore: StoreTimer;
+  /** For the cluster's Redis bus, in cluster mode. */
+  readonly observeRedis: RedisTimer;
   private readonly node: string | null;
 
   constructor(sources: MetricsSources) {
@@ -178,6 +183,27 @@ export class ChatMetrics {
     });
     for (const operation of STORE_OPERATIONS) store.zero({ operation });
     this.observeStore = (operation, seconds) => store.observe({ operation }, seconds);
+
+    const redisUp = sources.redisUp;
+    const redis = new Histogram({
+      name: 'chat_redis_operation_duration_seconds',
+      help: 'Cluster mode: round trips to Redis, by operation: sequencing a channel event (one script each), reads, nick claims and releases, presence publishes, user lists, subscriptions.',
+      labelNames: ['operation'],
+      buckets: STORE_BUCKETS,
+      registers: redisUp ? registers : [],
+    });
+    if (redisUp) {
+      for (const operation of REDIS_OPERATIONS) redis.zero({ operation });
+      new Gauge({
+        name: 'chat_redis_up',
+        help: 'Cluster mode: 1 while both Redis connections (commands and subscriptions) are up, 0 while Redis is out of reach.',
+        registers,
+        collect() {
+          this.set(redisUp() ? 1 : 0);
+        },
+      });
+    }
+    this.observeRedis = (operation, seconds) => redis.observe({ operation }, seconds);
   }
 
   /** The scrape: this server's metrics and the process's, every series labelled with the node when there is one. */

@@ -164,6 +164,61 @@ describeWithRedis('a cluster when things fail', () => {
     track(await TestClient.login(b.url, 'carol'));
   }, 30_000);
 
+  it('never delivers a message to some members and not others while Redis comes and goes mid-traffic, and catches up on what it missed', async () => {
+    const a = await node('a', { cluster: { liveness: TEST_LIVENESS } });
+    const b = await node('b', { cluster: { liveness: TEST_LIVENESS } });
+    const alice = await login(a, 'alice');
+    const bob = await login(b, 'bob');
+    const carol = await login(b, 'carol');
+    await join(alice, '#room');
+    await join(bob, '#room');
+    const talkers = { alice, bob };
+    const sent = { alice: 0, bob: 0 };
+    let sending = true;
+    const talk = async (who: 'alice' | 'bob') => {
+      while (sending) {
+        talkers[who].send({ type: 0, dest: '#room', message: `${who} ${(sent[who] += 1)}` });
+        await new Promise((resolve) => setTimeout(resolve, 75));
+      }
+    };
+    const talking = Promise.all([talk('alice'), talk('bob')]);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    await redis.stop();
+    // Carol logs out while Redis is away: her own node tells its users at once, the other node once Redis is back.
+    carol.send({ type: 3 });
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    await redis.start();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    sending = false;
+    await talking;
+
+    const drain = async (client: TestClient) => {
+      const frames: Frame[] = [];
+      client.send({ type: 6, id: 'end' });
+      for (;;) {
+        const frame = await client.next();
+        if (frame.type === 6 && frame.id === 'end') return frames;
+        frames.push(frame);
+      }
+    };
+    const seen = { alice: await drain(alice), bob: await drain(bob) };
+    const events = (frames: Frame[]) => frames.filter((frame) => frame.type === 0);
+    // One truth: the same messages, with the same offsets, for both members (from where both were listening).
+    const from = Math.max(...[seen.alice, seen.bob].map((frames) => events(frames)[0]!.offset as number));
+    const since = (frames: Frame[]) => events(frames).filter((frame) => (frame.offset as number) >= from);
+    expect(since(seen.bob)).toEqual(since(seen.alice));
+    for (const who of ['alice', 'bob'] as const) {
+      const delivered = events(seen[who]).filter((frame) => (frame.message as string).startsWith(`${who} `)).length;
+      const refused = seen[who].filter((frame) => frame.type === -1 && frame.code === 'unavailable').length;
+      expect(refused).toBeGreaterThan(0);
+      expect(delivered + refused).toBe(sent[who]);
+    }
+    expect(seen.alice.filter((frame) => frame.type === 3 && frame.user === 'carol')).toHaveLength(1);
+    expect(seen.bob.filter((frame) => frame.type === 3 && frame.user === 'carol')).toHaveLength(1);
+    // Her nick was freed once Redis was back.
+    await login(a, 'carol');
+  }, 30_000);
+
   it('lets exactly one of two logins of one nick on two nodes win', async () => {
     const a = await node('a');
     const b = await node('b');
