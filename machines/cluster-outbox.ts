@@ -75,6 +75,8 @@ export function createClusterOutbox(settings: ClusterOutboxSettings | (() => Clu
     /** Leaves the cluster could not take: sent again when it is back, so the other nodes hear them. */
     let failedLeaves: SequenceRequest[] = [];
     let stopped = false;
+    /** The epoch offsets were last seen in. */
+    let epoch = bus.epoch;
 
     const send = (id: string, data: string) => connections.get(id)?.send(data);
     const fail = (error: unknown) => onError?.(error);
@@ -321,6 +323,14 @@ export function createClusterOutbox(settings: ClusterOutboxSettings | (() => Clu
         sendBack({ type: 'cluster.takenOver', id } satisfies ClusterOutboxEvent);
       },
       resumed() {
+        if (bus.epoch !== epoch) {
+          // The cluster lost its data (a Redis restarted empty): offsets start again from 1, in a new epoch.
+          epoch = bus.epoch;
+          for (const state of channels.values()) {
+            state.last = undefined;
+            state.early = [];
+          }
+        }
         const leaves = failedLeaves;
         failedLeaves = [];
         for (const request of leaves) {

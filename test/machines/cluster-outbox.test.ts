@@ -112,6 +112,23 @@ describe('a cluster node’s outbox', () => {
     expect(alice.connection.take()).toEqual([{ type: 4, channel: '#x', user: 'bob', offset: 5, time: 1_005 }]);
   });
 
+  it('counts again from offset 1 when the cluster comes back in a new epoch, rather than taking the new offsets for old ones', async () => {
+    const cluster = new FakeCluster();
+    const a = node(cluster, 'a');
+    const b = node(cluster, 'b');
+    const alice = await a.connect('alice');
+    const bob = await b.connect('bob');
+    alice.send({ type: 'client.join', channel: '#x' });
+    await flush(cluster);
+    bob.send({ type: 'client.join', channel: '#x' });
+    await flush(cluster);
+    bob.connection.take();
+    cluster.loseData('second-epoch');
+    alice.send({ type: 'client.message', channel: '#x', message: 'still here' });
+    await flush(cluster);
+    expect(bob.connection.take()).toEqual([{ type: 0, dest: '#x', message: 'still here', user: 'alice', offset: 1, time: 1_001 }]);
+  });
+
   it('tells a joiner it is not in the channel when the cluster refuses its join, and forgets it', async () => {
     const cluster = new FakeCluster();
     const a = node(cluster, 'a');

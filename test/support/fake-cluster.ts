@@ -10,7 +10,7 @@ import type { ReadQuery } from '../../machines/history.js';
 
 export class FakeCluster {
   up = true;
-  readonly epoch = 'fake-epoch';
+  epoch = 'fake-epoch';
   readonly buses: FakeBus[] = [];
   private readonly offsets = new Map<string, number>();
   readonly streams = new Map<string, SequencedEvent[]>();
@@ -31,6 +31,14 @@ export class FakeCluster {
     batch.forEach((delivery, index) => {
       if (!lose(delivery.to, index)) delivery.run();
     });
+  }
+
+  /** As a Redis restarted empty: offsets start again in a new epoch, and every node is told the cluster is back. */
+  loseData(epoch: string): void {
+    this.epoch = epoch;
+    this.offsets.clear();
+    this.streams.clear();
+    for (const bus of this.buses) bus.listener?.resumed();
   }
 
   sequence(node: string, request: SequenceRequest): number {
