@@ -87,7 +87,15 @@ describeWithRedis('what a cluster costs Redis', () => {
         .filter(([, name]) => !['info', 'set', 'sadd', 'smembers', 'exists'].includes(name!))
         .reduce((sum, [, , calls]) => sum + Number(calls), 0);
     };
+    const sequenced = async () => {
+      const text = await (await fetch(`${a.url}/metrics`)).text();
+      expect(text).toMatch(/^chat_redis_up\{node="a"\} 1$/m);
+      return Number(/^chat_redis_operation_duration_seconds_count\{node="a",operation="sequence"\} (\d+)$/m.exec(text)?.[1]);
+    };
+    const sequencedBefore = await sequenced();
     const small = await commandsPerMessage('#small', 2);
+    // Node a sequenced its member's join and the 20 messages, each one timed in /metrics.
+    expect((await sequenced()) - sequencedBefore).toBe(21);
     const large = await commandsPerMessage('#large', 10);
     console.log(`Redis commands per channel message: ${small} with 2 members, ${large} with 10`);
     expect(large).toBe(small);
