@@ -14,7 +14,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVER_START_TIMEOUT_MS } from './limits.js';
-import { cpuSecondsOf, freePort, HOST, stopChild } from './servers.js';
+import { cpuSecondsOf, freePort, HOST, killOnExit, stopChild } from './servers.js';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 
@@ -33,9 +33,9 @@ export async function startRedis(): Promise<RunningRedis> {
   // Another process may take the free port before Redis binds it: a failed start is tried again.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', HOST, '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'], {
+    const child = killOnExit(spawn(REDIS_SERVER, ['--port', String(port), '--bind', HOST, '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'], {
       stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    }));
     let output = '';
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     try {

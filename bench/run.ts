@@ -159,6 +159,9 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${renderReport(results, settings, (Date.now() - started) / 1e3)}`);
 }
 
+// Interrupted, the coordinator still exits through 'exit', which kills the servers and Redis it started.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 main().catch((error) => {
   process.stderr.write(`${(error as Error).stack ?? error}\n`);
   process.exit(1);

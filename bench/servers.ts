@@ -41,6 +41,19 @@ const GC_HOOK = `${DIST}bench/gc-hook.js`;
 const CLOCK_TICKS_PER_SECOND = 100;
 export const HOST = '127.0.0.1';
 
+/** Every server process (and redis-server) started and not yet gone: killed when the coordinator exits, however it exits. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+/** Keeps `child` on the list of processes killed when the coordinator exits. */
+export function killOnExit(child: ChildProcess): ChildProcess {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
 export interface RunningServer {
   kind: ServerKind;
   /** Where clients connect: the first node's URL for a cluster. */
@@ -79,10 +92,10 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
   // The project runs on its shipped store (SQLite), in a directory of its own that dies with the run.
   const dataDir = kind === 'project' ? mkdtempSync(join(tmpdir(), 'xstate-chat-bench-')) : undefined;
   const storeArgs = dataDir ? ['--data-dir', dataDir] : [];
-  const child = spawn(process.execPath, [...gcHook, ...nodeArgs, SCRIPTS[kind], '--port', String(port), '--host', HOST, ...LIMITS_OFF[kind], ...storeArgs, ...(options.args ?? [])], {
+  const child = killOnExit(spawn(process.execPath, [...gcHook, ...nodeArgs, SCRIPTS[kind], '--port', String(port), '--host', HOST, ...LIMITS_OFF[kind], ...storeArgs, ...(options.args ?? [])], {
     env: { ...process.env, LOG_LEVEL: 'silent' },
     stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  }));
   const url = `http://${HOST}:${port}`;
   await waitForHttp(url, child);
   const pid = child.pid!;
