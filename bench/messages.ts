@@ -35,7 +35,18 @@ export type Command =
       checkOffsets?: boolean;
     }
   /** Every client floods its channel, keeping at most `window` of its messages unacknowledged. */
-  | { cmd: 'flood'; window: number; measure: Window }
+  | {
+      cmd: 'flood';
+      window: number;
+      measure: Window;
+      /**
+       * A message is acknowledged when every member this worker holds has it,
+       * not when its sender's echo comes back: in a cluster, an echo from the
+       * sender's node says nothing of the other nodes, which could fall
+       * behind without bound (and close their clients as slow consumers).
+       */
+      ackByAll?: boolean;
+    }
   /** The worker's clients send `rate` messages a second between them, open loop. */
   | { cmd: 'rate'; rate: number; tickMs: number; measure: Window }
   /** `concurrency` loops connect a fresh nick, wait for its login, and disconnect. */

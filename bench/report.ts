@@ -83,7 +83,15 @@ function machineLines(settings: Settings, elapsedSeconds: number): string[] {
 const BREAKDOWN = /^per([^:]+):(.+)$/;
 
 function renderCompared(results: ScenarioRuns[], settings: Settings, elapsedSeconds: number): string {
-  const lines = ['## The cluster against one node', '', ...machineLines(settings, elapsedSeconds), ''];
+  const lines = [
+    '## The cluster against one node',
+    '',
+    'Written by `npm run bench -- --scenarios cluster`. Both sides run in the same bench run, alternating, fresh',
+    'for every run, on this machine with the load generator: read the ratio; the absolute rates move with the machine.',
+    '',
+    ...machineLines(settings, elapsedSeconds),
+    '',
+  ];
   for (const { scenario, runs, notes } of results) {
     const [subject, reference] = scenario.kinds!;
     lines.push(

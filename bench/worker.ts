@@ -29,6 +29,8 @@ interface Client extends ClientPlan {
   /** With offsets checked: the first message's offset, and a hash of every message's offset, sender and seq in order. */
   firstMessageOffset: number;
   orderHash: number;
+  /** With `ackByAll`: how many of this worker's members have each of its messages not yet acknowledged. */
+  receipts: Map<number, number>;
 }
 
 /** What marks a frame of a channel's past, sent to a joiner before its own join. */
@@ -55,6 +57,10 @@ const state = {
   cycles: 0,
   cyclesInWindow: 0,
   checkOffsets: false,
+  /** Flood senders wait for every member here, not only their own echo (see the `flood` command). */
+  ackByAll: false,
+  senders: new Map<number, Client>(),
+  membersHere: new Map<string, number>(),
 };
 
 function reply(message: Reply): void {
@@ -94,6 +100,11 @@ function checkOffset(client: Client, text: string): number | undefined {
   return offset;
 }
 
+function acknowledge(client: Client, seq: number): void {
+  client.acked = seq;
+  if (state.mode === 'flood' && !state.stopping) while (client.sent - client.acked < state.window) send(client);
+}
+
 function onFrame(client: Client, text: string): void {
   const type = frameType(text);
   if (type === 0) {
@@ -115,10 +126,18 @@ function onFrame(client: Client, text: string): void {
     if (state.mode === 'rate' && delivery.sentAt >= state.measure.from && delivery.sentAt < state.measure.to) {
       state.latencies.push(now - delivery.sentAt);
     }
-    if (delivery.sender === client.sender) {
-      client.acked = delivery.seq;
-      if (state.mode === 'flood' && !state.stopping) while (client.sent - client.acked < state.window) send(client);
-    }
+    if (state.ackByAll) {
+      // Acknowledged once every member this worker holds has it: a node behind the others holds the senders on every node back.
+      const sender = state.senders.get(delivery.sender);
+      if (sender) {
+        const count = (sender.receipts.get(delivery.seq) ?? 0) + 1;
+        if (count < state.membersHere.get(sender.channel!)!) sender.receipts.set(delivery.seq, count);
+        else {
+          sender.receipts.delete(delivery.seq);
+          acknowledge(sender, delivery.seq);
+        }
+      }
+    } else if (delivery.sender === client.sender) acknowledge(client, delivery.seq);
   } else if ((type === 4 || type === 5) && state.checkOffsets) {
     checkOffset(client, text);
   } else if (type === 2 || type === 3) {
@@ -147,6 +166,7 @@ function logIn(url: string, plan: ClientPlan): Promise<Client> {
       lastOffset: undefined,
       firstMessageOffset: -1,
       orderHash: 2166136261,
+      receipts: new Map(),
     };
     let phase: 'login' | 'join' | 'ready' = 'login';
     ws.on('message', (data: Buffer) => {
@@ -383,6 +403,9 @@ async function reset(): Promise<void> {
     cycles: 0,
     cyclesInWindow: 0,
     checkOffsets: false,
+    ackByAll: false,
+    senders: new Map(),
+    membersHere: new Map(),
   });
   // Let the terminated sockets' close events fire while `resetting` still hides them.
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -398,7 +421,12 @@ async function handle(command: Command): Promise<void> {
       return reply({ reply: 'ready', clients: state.clients.length });
     }
     case 'flood': {
-      Object.assign(state, { mode: 'flood', window: command.window, measure: command.measure });
+      Object.assign(state, { mode: 'flood', window: command.window, measure: command.measure, ackByAll: command.ackByAll ?? false });
+      for (const client of state.clients) {
+        if (client.channel === undefined) continue;
+        state.senders.set(client.sender, client);
+        state.membersHere.set(client.channel, (state.membersHere.get(client.channel) ?? 0) + 1);
+      }
       for (const client of state.clients) while (client.sent < command.window) send(client);
       return;
     }

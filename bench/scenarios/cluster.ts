@@ -72,7 +72,7 @@ export const cluster: Scenario = {
   name: 'cluster',
   kinds: ['cluster', 'project'],
   describe: () =>
-    `two project nodes on one redis-server (\`--redis\`), all on this machine, against one project process on its embedded store; one channel of ${CLUSTER_SIZES.join(', then ')} members, split evenly across the nodes, every member sending as fast as it can with at most ${CLUSTER_WINDOW} of its messages unacknowledged; every member must hold every message once, in order, with dense offsets, the same as every other member's; Redis calls counted by \`INFO commandstats\` from after the joins to after the last delivery, divided by the messages sent (calls from clients: script runs plus commands not called by the cluster's scripts; executed: every command Redis counts, the scripts' ones included; the nodes' heartbeats, a few a second, are in both).`,
+    `two project nodes on one redis-server (\`--redis\`), all on this machine, against one project process on its embedded store; one channel of ${CLUSTER_SIZES.join(', then ')} members, split evenly across the nodes, every member sending as fast as it can with at most ${CLUSTER_WINDOW} of its messages unacknowledged, a message acknowledged once every member in its sender's load worker (on both nodes) has it; every member must hold every message once, in order, with dense offsets, the same as every other member's; Redis calls counted by \`INFO commandstats\` from after the joins to after the last delivery, divided by the messages sent (calls from clients: script runs plus commands not called by the cluster's scripts; executed: every command Redis counts, the scripts' ones included; the nodes' heartbeats, a few a second, are in both).`,
   figures: CLUSTER_SIZES.flatMap(perSize),
   async run(server, pool, settings): Promise<RunResult> {
     const figures: Record<string, number> = {};
@@ -81,7 +81,7 @@ export const cluster: Scenario = {
       const redis = isCluster(server) ? server.redis : undefined;
       let before: Record<string, number> = {};
       let redisCpuAtOpen = 0;
-      const m = await measure(server, pool, settings, plan(size, server.urls), { kind: 'flood', window: CLUSTER_WINDOW }, {
+      const m = await measure(server, pool, settings, plan(size, server.urls), { kind: 'flood', window: CLUSTER_WINDOW, ackByAll: true }, {
         checkOffsets: true,
         beforeLoad: async () => {
           if (redis) before = await redis.commandCalls();

@@ -31,7 +31,7 @@ function plan(prefix: string, channels: number, size: number): ClientPlan[] {
   return clients;
 }
 
-export type Load = { kind: 'flood'; window: number } | { kind: 'rate'; rate: number };
+export type Load = { kind: 'flood'; window: number; ackByAll?: boolean } | { kind: 'rate'; rate: number };
 
 export interface Measured {
   ok: boolean;
@@ -63,7 +63,7 @@ export async function measure(server: RunningServer, pool: WorkerPool, settings:
   const window = { from, to: from + settings.measureMs * 1e3 };
   pool.tell(
     shares.map((mine): Command => {
-      if (load.kind === 'flood') return { cmd: 'flood', window: load.window, measure: window };
+      if (load.kind === 'flood') return { cmd: 'flood', window: load.window, measure: window, ackByAll: load.ackByAll };
       // Each worker offers its clients' share of the rate.
       return { cmd: 'rate', rate: (load.rate * mine.length) / clients.length, tickMs: STEADY_TICK_MS, measure: window };
     }),
