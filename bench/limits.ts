@@ -48,6 +48,16 @@ export const IDLE_SETUP_TIMEOUT_MS = 45 * 60_000;
 /** The idle session count the target names; a smaller run says so in the report. */
 export const IDLE_SESSIONS_TARGET = 10_000;
 
+/**
+ * cluster: one channel of each of these sizes, members split evenly across
+ * the nodes, every member sending as in fanout; two sizes, to show that
+ * Redis's work per message does not grow with the members.
+ */
+export const CLUSTER_SIZES = [10, 50] as const;
+export const CLUSTER_WINDOW = 4;
+/** cluster: how long Redis must have run no script before a size's counts start, in ms (the previous size's leaves). */
+export const CLUSTER_QUIET_MS = 300;
+
 /** auth: registered nicks, each signed in and out by a loop of its own (enough to keep both hashing threads busy). */
 export const AUTH_ACCOUNTS = 8;
 

@@ -11,6 +11,8 @@ export interface ClientPlan {
   nick: string;
   channel?: string;
   sender: number;
+  /** The server (a cluster's node) this client connects to, instead of the command's `url`. */
+  url?: string;
 }
 
 export interface Window {
@@ -21,9 +23,30 @@ export interface Window {
 
 export type Command =
   /** Logs the clients in, joins each to its channel, and answers `ready` once all have seen their own join. */
-  | { cmd: 'login'; url: string; clients: ClientPlan[] }
+  | {
+      cmd: 'login';
+      url: string;
+      clients: ClientPlan[];
+      /**
+       * Also checks every channel event's offset: each one the last plus one
+       * from the client's own join on, and the messages' order summed up per
+       * client in `drained.orders`, for the coordinator to compare across members.
+       */
+      checkOffsets?: boolean;
+    }
   /** Every client floods its channel, keeping at most `window` of its messages unacknowledged. */
-  | { cmd: 'flood'; window: number; measure: Window }
+  | {
+      cmd: 'flood';
+      window: number;
+      measure: Window;
+      /**
+       * A message is acknowledged when every member this worker holds has it,
+       * not when its sender's echo comes back: in a cluster, an echo from the
+       * sender's node says nothing of the other nodes, which could fall
+       * behind without bound (and close their clients as slow consumers).
+       */
+      ackByAll?: boolean;
+    }
   /** The worker's clients send `rate` messages a second between them, open loop. */
   | { cmd: 'rate'; rate: number; tickMs: number; measure: Window }
   /** `concurrency` loops connect a fresh nick, wait for its login, and disconnect. */
@@ -56,6 +79,13 @@ export type Reply =
       latencies: number[];
       /** Why the run failed, for the report; empty when ok. */
       problems: string[];
+      /**
+       * With `checkOffsets`: by channel, one summary per member of the
+       * messages it received, `first offset:count:hash of (offset, sender,
+       * seq) in order`; members who heard the same messages in the same
+       * order with the same offsets have the same summary.
+       */
+      orders?: Record<string, string[]>;
     }
   | { reply: 'reset' }
   | { reply: 'error'; message: string };

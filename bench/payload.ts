@@ -58,3 +58,21 @@ export function readDelivery(text: string): Delivery | undefined {
   }
   return { sender: fields[0]!, seq: fields[1]!, sentAt: fields[2]! };
 }
+
+const OFFSET_KEY = '"offset":';
+
+/**
+ * The offset of a channel event frame (`…,"offset":N,"time":T}`), read from
+ * its end, where the project puts it; undefined if it has none.
+ */
+export function readOffset(text: string): number | undefined {
+  const at = text.lastIndexOf(OFFSET_KEY);
+  if (at < 0) return undefined;
+  let value = 0;
+  let digits = 0;
+  for (let i = at + OFFSET_KEY.length, c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i)) {
+    value = value * 10 + (c - 48);
+    digits++;
+  }
+  return digits === 0 ? undefined : value;
+}

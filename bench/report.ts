@@ -39,8 +39,113 @@ function failures(runs: RunResult[]): string {
   return failed === 0 ? `${runs.length}` : `${runs.length - failed} (${failed} failed)`;
 }
 
-export function renderReport(results: ScenarioRuns[], settings: Settings, elapsedSeconds: number): string {
+/** How the report names each kind of server in a scenario that compares two of its own choosing (`Scenario.kinds`). */
+const KIND_LABELS: Record<ServerKind, string> = {
+  project: 'one node',
+  baseline: 'baseline',
+  memory: 'project on --store memory',
+  cluster: 'two nodes + Redis',
+};
+
+/** Marks where the part of `RESULTS.md` written by scenarios with kinds of their own (the cluster) begins. */
+export const COMPARED_MARK = '<!-- The part below is written by scenarios that compare servers of their own choosing (npm run bench -- --scenarios cluster). -->';
+
+/**
+ * The report: the project against the baseline, then (after `COMPARED_MARK`)
+ * the scenarios that compare other servers. A run that has only one of the
+ * two parts keeps the other from `existing`, the `RESULTS.md` it replaces, so
+ * `--scenarios cluster` does not erase the last full run's figures.
+ */
+export function renderReport(results: ScenarioRuns[], settings: Settings, elapsedSeconds: number, existing = ''): string {
+  const mainResults = results.filter((r) => !r.scenario.kinds);
+  const comparedResults = results.filter((r) => r.scenario.kinds);
+  const at = existing.indexOf(COMPARED_MARK);
+  const oldMain = (at < 0 ? existing : existing.slice(0, at)).trimEnd();
+  const oldCompared = at < 0 ? '' : existing.slice(at + COMPARED_MARK.length).trim();
+  const main = mainResults.length > 0 ? renderMain(mainResults, settings, elapsedSeconds).trimEnd() : oldMain;
+  const compared = comparedResults.length > 0 ? renderCompared(comparedResults, settings, elapsedSeconds).trimEnd() : oldCompared;
+  if (!compared) return `${main}\n`;
+  return `${main ? `${main}\n\n` : ''}${COMPARED_MARK}\n\n${compared}\n`;
+}
+
+function machineLines(settings: Settings, elapsedSeconds: number): string[] {
   const cpu = cpus();
+  return [
+    `- date: ${new Date().toISOString()}`,
+    `- node: ${process.version} (${process.platform} ${process.arch})`,
+    `- machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${format(totalmem() / 2 ** 30, 1)} GiB memory`,
+    `- settings: ${settings.runs} runs per server and scenario (idle: ${settings.idleRuns}), ${settings.workers} load workers, ${settings.warmupMs} ms warm-up, ${settings.measureMs} ms measured, ${settings.idleSessions} idle sessions`,
+    `- the whole benchmark took ${format(elapsedSeconds / 60, 1)} minutes`,
+  ];
+}
+
+/** Breakdown figures are keyed `per<size>:<command>`: their rows are the commands, their columns the sizes. */
+const BREAKDOWN = /^per([^:]+):(.+)$/;
+
+function renderCompared(results: ScenarioRuns[], settings: Settings, elapsedSeconds: number): string {
+  const lines = [
+    '## The cluster against one node',
+    '',
+    'Written by `npm run bench -- --scenarios cluster`. Both sides run in the same bench run, alternating, fresh',
+    'for every run, on this machine with the load generator: read the ratio; the absolute rates move with the machine.',
+    '',
+    ...machineLines(settings, elapsedSeconds),
+    '',
+  ];
+  for (const { scenario, runs, notes } of results) {
+    const [subject, reference] = scenario.kinds!;
+    lines.push(
+      `**${scenario.name}**: ${scenario.describe(settings)} Runs: ${KIND_LABELS[subject]} ${failures(runs[subject])}, ${KIND_LABELS[reference]} ${failures(runs[reference])}.`,
+    );
+    if (notes.length > 0) lines.push('');
+    for (const note of notes) lines.push(`- ${note}`);
+    for (const kind of [subject, reference]) {
+      const problems = runs[kind].flatMap((run) => run.problems);
+      if (problems.length > 0) lines.push('', `- ${KIND_LABELS[kind]} failures, first few: ${problems.slice(0, 3).map((p) => `\`${p}\``).join('; ')}`);
+    }
+    lines.push(
+      '',
+      `| figure | ${KIND_LABELS[subject]} | ${KIND_LABELS[reference]} | ratio |`,
+      '|---|---:|---:|---:|',
+    );
+    for (const spec of scenario.figures) {
+      const a = medianOf(runs[subject], spec.key);
+      const b = medianOf(runs[reference], spec.key);
+      const ratio = a / b;
+      const unit = spec.unit ? ` (${spec.unit})` : '';
+      lines.push(`| ${spec.label}${unit} | ${format(a, spec.decimals)} | ${format(b, spec.decimals)} | ${Number.isFinite(ratio) ? `${format(ratio, 2)}x` : 'n/a'} |`);
+    }
+    const passing = runs[subject].filter((run) => run.ok);
+    const cells = new Map<string, Set<string>>();
+    const columns = new Set<string>();
+    for (const run of passing) {
+      for (const key of Object.keys(run.figures)) {
+        const match = BREAKDOWN.exec(key);
+        if (!match) continue;
+        columns.add(match[1]!);
+        if (!cells.has(match[2]!)) cells.set(match[2]!, new Set());
+      }
+    }
+    if (cells.size > 0) {
+      const sizes = [...columns];
+      lines.push(
+        '',
+        `Redis calls per message by command, ${KIND_LABELS[subject]} (medians; \`INFO commandstats\`, the scripts' inner commands included):`,
+        '',
+        `| command | ${sizes.map((size) => `${size} members`).join(' | ')} |`,
+        `|---|${sizes.map(() => '---:').join('|')}|`,
+      );
+      for (const command of [...cells.keys()].sort()) {
+        const values = sizes.map((size) => median(passing.map((run) => run.figures[`per${size}:${command}`] ?? 0)));
+        lines.push(`| ${command} | ${values.map((v) => format(v, 4)).join(' | ')} |`);
+      }
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+function renderMain(results: ScenarioRuns[], settings: Settings, elapsedSeconds: number): string {
   const lines = [
     '# Benchmark results',
     '',
@@ -49,11 +154,7 @@ export function renderReport(results: ScenarioRuns[], settings: Settings, elapse
     'recipient per frame) run as child processes, started fresh for every run and alternated project, baseline,',
     'project, baseline… Load comes from forked worker processes on the same machine over loopback.',
     '',
-    `- date: ${new Date().toISOString()}`,
-    `- node: ${process.version} (${process.platform} ${process.arch})`,
-    `- machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${format(totalmem() / 2 ** 30, 1)} GiB memory`,
-    `- settings: ${settings.runs} runs per server and scenario (idle: ${settings.idleRuns}), ${settings.workers} load workers, ${settings.warmupMs} ms warm-up, ${settings.measureMs} ms measured, ${settings.idleSessions} idle sessions`,
-    `- the whole benchmark took ${format(elapsedSeconds / 60, 1)} minutes`,
+    ...machineLines(settings, elapsedSeconds),
     '',
     'Figures are medians over the passing runs. A run in which any frame was lost, duplicated or reordered, or',
     'any client failed, is a failure and gives no figure. The ratio is project / baseline, of the medians.',

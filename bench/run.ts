@@ -9,20 +9,28 @@
  * project run) go to `bench/out/`, which git ignores.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FD_HEADROOM, IDLE_RUNS, IDLE_SESSIONS, IDLE_SESSIONS_TARGET, MEASURE_MS, RUNS, WARMUP_MS, WORKERS } from './limits.js';
 import { renderReport, type ScenarioRuns } from './report.js';
 import type { RunResult, Scenario, Settings } from './scenario.js';
+import { startCluster } from './cluster.js';
 import { auth } from './scenarios/auth.js';
 import { churn } from './scenarios/churn.js';
+import { cluster } from './scenarios/cluster.js';
 import { idle } from './scenarios/idle.js';
 import { fanout, spread, steady } from './scenarios/traffic.js';
 import { startServer, type ServerKind } from './servers.js';
 import { WorkerPool } from './workers.js';
 
-const SCENARIOS: Scenario[] = [fanout, spread, steady, churn, auth, idle];
+const SCENARIOS: Scenario[] = [fanout, spread, steady, churn, auth, idle, cluster];
+/**
+ * What runs without `--scenarios`. The cluster is left out: the full bench
+ * already takes over twenty minutes on the 2-core reference machine (idle
+ * alone most of them); `--scenarios cluster` runs it.
+ */
+const DEFAULT_SCENARIOS: Scenario[] = [fanout, spread, steady, churn, auth, idle];
 /** Sources live in `bench/`, compiled to `dist/bench/`: results go next to the sources. */
 const BENCH_DIR = fileURLToPath(new URL('../../bench/', import.meta.url));
 const OUT_DIR = `${BENCH_DIR}out/`;
@@ -50,7 +58,7 @@ function parse(argv: string[]): { settings: Settings; scenarios: Scenario[]; pro
       profile: { type: 'boolean', default: false },
     },
   });
-  const names = values.scenarios?.split(',').map((s) => s.trim()) ?? SCENARIOS.map((s) => s.name);
+  const names = values.scenarios?.split(',').map((s) => s.trim()) ?? DEFAULT_SCENARIOS.map((s) => s.name);
   const scenarios = names.map((name) => {
     const scenario = SCENARIOS.find((s) => s.name === name);
     if (!scenario) throw new UsageError(`Unknown scenario "${name}". Choose from ${SCENARIOS.map((s) => s.name).join(', ')}.`);
@@ -80,7 +88,8 @@ function openFilesLimit(): number {
 }
 
 async function runOnce(kind: ServerKind, scenario: Scenario, pool: WorkerPool, settings: Settings, profileName?: string): Promise<RunResult> {
-  const server = await startServer(kind, profileName ? { profileDir: `${OUT_DIR}profiles`, profileName } : {});
+  const options = profileName ? { profileDir: `${OUT_DIR}profiles`, profileName } : {};
+  const server = kind === 'cluster' ? await startCluster(options) : await startServer(kind, options);
   try {
     return await scenario.run(server, pool, settings);
   } catch (error) {
@@ -120,13 +129,15 @@ async function main(): Promise<void> {
   const started = Date.now();
   const results: ScenarioRuns[] = [];
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  // The part of the report this run does not write (the cluster's, or everything else's) is kept from the last one.
+  const existingReport = existsSync(`${BENCH_DIR}RESULTS.md`) ? readFileSync(`${BENCH_DIR}RESULTS.md`, 'utf8') : '';
   try {
     for (const scenario of scenarios) {
-      const entry: ScenarioRuns = { scenario, runs: { project: [], baseline: [], memory: [] }, notes: notesFor.get(scenario) ?? [] };
+      const entry: ScenarioRuns = { scenario, runs: { project: [], baseline: [], memory: [], cluster: [] }, notes: notesFor.get(scenario) ?? [] };
       results.push(entry);
       const runs = scenario.runs?.(settings) ?? settings.runs;
       for (let run = 0; run < runs; run++) {
-        const kinds: ServerKind[] = scenario.projectOnly ? ['project'] : scenario.compareStores ? ['project', 'baseline', 'memory'] : ['project', 'baseline'];
+        const kinds: ServerKind[] = scenario.kinds ?? (scenario.projectOnly ? ['project'] : scenario.compareStores ? ['project', 'baseline', 'memory'] : ['project', 'baseline']);
         for (const kind of kinds) {
           const profileName = profile && run === 0 ? `${scenario.name}-${kind}.cpuprofile` : undefined;
           const t0 = Date.now();
@@ -138,7 +149,7 @@ async function main(): Promise<void> {
         }
       }
       // Written after every scenario, so an interrupted run still leaves what it measured.
-      const report = renderReport(results, settings, (Date.now() - started) / 1e3);
+      const report = renderReport(results, settings, (Date.now() - started) / 1e3, existingReport);
       writeFileSync(`${BENCH_DIR}RESULTS.md`, report);
       writeFileSync(`${OUT_DIR}results-${stamp}.json`, JSON.stringify({ settings, results: results.map((r) => ({ scenario: r.scenario.name, runs: r.runs, notes: r.notes })) }, null, 2));
     }
@@ -147,6 +158,9 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`\n${renderReport(results, settings, (Date.now() - started) / 1e3)}`);
 }
+
+// Interrupted, the coordinator still exits through 'exit', which kills the servers and Redis it started.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 main().catch((error) => {
   process.stderr.write(`${(error as Error).stack ?? error}\n`);

@@ -1,7 +1,7 @@
 /**
  * @module scenario: what every benchmark scenario is and what one run of it yields.
  */
-import type { RunningServer } from './servers.js';
+import type { RunningServer, ServerKind } from './servers.js';
 import type { WorkerPool } from './workers.js';
 
 export interface Settings {
@@ -45,6 +45,11 @@ export interface Scenario {
   projectOnly?: boolean;
   /** Also runs the project on `--store memory`, to report what its SQLite store costs. */
   compareStores?: boolean;
+  /**
+   * The servers to run, alternating, when not the project and the baseline:
+   * the first is measured against the second (the cluster against one node).
+   */
+  kinds?: [ServerKind, ServerKind];
   run(server: RunningServer, pool: WorkerPool, settings: Settings): Promise<RunResult>;
 }
 

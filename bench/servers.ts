@@ -12,14 +12,18 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { GC_WAIT_MS, SERVER_START_TIMEOUT_MS } from './limits.js';
 
-/** `memory`: the project on `--store memory`, to price its shipped SQLite store. */
-export type ServerKind = 'project' | 'baseline' | 'memory';
+/**
+ * `memory`: the project on `--store memory`, to price its shipped SQLite store.
+ * `cluster`: two project nodes on one Redis (see `cluster.ts`).
+ */
+export type ServerKind = 'project' | 'baseline' | 'memory' | 'cluster';
 
 const DIST = fileURLToPath(new URL('..', import.meta.url));
 const SCRIPTS: Record<ServerKind, string> = {
   project: `${DIST}src/cli.js`,
   baseline: `${DIST}bench/baselines/ws-server.js`,
   memory: `${DIST}src/cli.js`,
+  cluster: `${DIST}src/cli.js`,
 };
 /**
  * The project's flood control and per-address cap are for the open internet:
@@ -30,15 +34,32 @@ const LIMITS_OFF: Record<ServerKind, string[]> = {
   project: ['--rate-limit', '0', '--max-connections-per-ip', '0', '--max-connections', '100000'],
   baseline: [],
   memory: ['--rate-limit', '0', '--max-connections-per-ip', '0', '--max-connections', '100000', '--store', 'memory'],
+  cluster: ['--rate-limit', '0', '--max-connections-per-ip', '0', '--max-connections', '100000'],
 };
 const GC_HOOK = `${DIST}bench/gc-hook.js`;
 /** Linux reports CPU time in clock ticks of 1/100 s on every platform Node supports. */
 const CLOCK_TICKS_PER_SECOND = 100;
-const HOST = '127.0.0.1';
+export const HOST = '127.0.0.1';
+
+/** Every server process (and redis-server) started and not yet gone: killed when the coordinator exits, however it exits. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+/** Keeps `child` on the list of processes killed when the coordinator exits. */
+export function killOnExit(child: ChildProcess): ChildProcess {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
 
 export interface RunningServer {
   kind: ServerKind;
+  /** Where clients connect: the first node's URL for a cluster. */
   url: string;
+  /** Every node's URL: `[url]` for a single server. */
+  urls: string[];
   pid: number;
   /** Resident memory now, in bytes. */
   rss(): number;
@@ -71,23 +92,20 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
   // The project runs on its shipped store (SQLite), in a directory of its own that dies with the run.
   const dataDir = kind === 'project' ? mkdtempSync(join(tmpdir(), 'xstate-chat-bench-')) : undefined;
   const storeArgs = dataDir ? ['--data-dir', dataDir] : [];
-  const child = spawn(process.execPath, [...gcHook, ...nodeArgs, SCRIPTS[kind], '--port', String(port), '--host', HOST, ...LIMITS_OFF[kind], ...storeArgs, ...(options.args ?? [])], {
+  const child = killOnExit(spawn(process.execPath, [...gcHook, ...nodeArgs, SCRIPTS[kind], '--port', String(port), '--host', HOST, ...LIMITS_OFF[kind], ...storeArgs, ...(options.args ?? [])], {
     env: { ...process.env, LOG_LEVEL: 'silent' },
     stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  }));
   const url = `http://${HOST}:${port}`;
   await waitForHttp(url, child);
   const pid = child.pid!;
   return {
     kind,
     url,
+    urls: [url],
     pid,
     rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN) * 1024,
-    cpuSeconds: () => {
-      // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the whole line.
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-    },
+    cpuSeconds: () => cpuSecondsOf(pid),
     collectGarbage: async () => {
       child.kill('SIGUSR2');
       await new Promise((resolve) => setTimeout(resolve, GC_WAIT_MS));
@@ -99,7 +117,14 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
   };
 }
 
-function freePort(): Promise<number> {
+/** CPU time (user + system) process `pid` used so far, in seconds. */
+export function cpuSecondsOf(pid: number): number {
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the whole line.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
@@ -134,7 +159,7 @@ async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
  * SIGTERM; any other is killed outright, because a graceful shutdown
  * broadcasts a logout per session and would only cost time.
  */
-function stopChild(child: ChildProcess, graceful: boolean): Promise<void> {
+export function stopChild(child: ChildProcess, graceful: boolean): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);

@@ -11,7 +11,7 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { CONNECT_CONCURRENCY } from './limits.js';
 import type { ClientPlan, Command, Expected, Reply, Window } from './messages.js';
-import { frameType, messageFrame, nowMicros, readDelivery } from './payload.js';
+import { frameType, messageFrame, nowMicros, readDelivery, readOffset } from './payload.js';
 
 interface Client extends ClientPlan {
   ws: WebSocket;
@@ -24,7 +24,17 @@ interface Client extends ClientPlan {
   /** Logins and logouts of churning users seen since this client logged in. */
   churnLogins: number;
   churnLogouts: number;
+  /** With offsets checked: the offset of the last event of its channel, from its own join on. */
+  lastOffset: number | undefined;
+  /** With offsets checked: the first message's offset, and a hash of every message's offset, sender and seq in order. */
+  firstMessageOffset: number;
+  orderHash: number;
+  /** With `ackByAll`: how many of this worker's members have each of its messages not yet acknowledged. */
+  receipts: Map<number, number>;
 }
+
+/** What marks a frame of a channel's past, sent to a joiner before its own join. */
+const HISTORY_MARK = '"history":true';
 
 /** Which worker this is, so churning nicks from different workers never collide. */
 const WORKER_ID = process.env.BENCH_WORKER_ID ?? '0';
@@ -46,6 +56,11 @@ const state = {
   churnLoops: [] as Promise<void>[],
   cycles: 0,
   cyclesInWindow: 0,
+  checkOffsets: false,
+  /** Flood senders wait for every member here, not only their own echo (see the `flood` command). */
+  ackByAll: false,
+  senders: new Map<number, Client>(),
+  membersHere: new Map<string, number>(),
 };
 
 function reply(message: Reply): void {
@@ -66,11 +81,40 @@ function send(client: Client): void {
   client.ws.send(messageFrame(client.channel!, client.sender, client.sent));
 }
 
+/** FNV-1a, one number at a time: cheap, and any change of offset, sender or order changes it. */
+function mix(hash: number, value: number): number {
+  return Math.imul(hash ^ value, 16777619) >>> 0;
+}
+
+/** Checks that a channel event comes with the offset after the last one; returns it, or undefined if it has none. */
+function checkOffset(client: Client, text: string): number | undefined {
+  const offset = readOffset(text);
+  if (offset === undefined) {
+    problem(`${client.nick}: channel event without an offset ${text.slice(0, 120)}`);
+    return undefined;
+  }
+  if (client.lastOffset !== undefined && offset !== client.lastOffset + 1) {
+    problem(`${client.nick}: offset ${offset} after ${client.lastOffset} in ${client.channel}`);
+  }
+  client.lastOffset = offset;
+  return offset;
+}
+
+function acknowledge(client: Client, seq: number): void {
+  client.acked = seq;
+  if (state.mode === 'flood' && !state.stopping) while (client.sent - client.acked < state.window) send(client);
+}
+
 function onFrame(client: Client, text: string): void {
   const type = frameType(text);
   if (type === 0) {
     const delivery = readDelivery(text);
     if (!delivery) return problem(`${client.nick}: unreadable message frame ${text.slice(0, 80)}`);
+    if (state.checkOffsets) {
+      const offset = checkOffset(client, text) ?? -1;
+      if (client.firstMessageOffset < 0) client.firstMessageOffset = offset;
+      client.orderHash = mix(mix(mix(client.orderHash, offset), delivery.sender), delivery.seq);
+    }
     const last = client.lastSeq.get(delivery.sender) ?? 0;
     if (delivery.seq !== last + 1) {
       problem(`${client.nick}: message ${delivery.seq} of sender ${delivery.sender} after ${last}`);
@@ -82,10 +126,20 @@ function onFrame(client: Client, text: string): void {
     if (state.mode === 'rate' && delivery.sentAt >= state.measure.from && delivery.sentAt < state.measure.to) {
       state.latencies.push(now - delivery.sentAt);
     }
-    if (delivery.sender === client.sender) {
-      client.acked = delivery.seq;
-      if (state.mode === 'flood' && !state.stopping) while (client.sent - client.acked < state.window) send(client);
-    }
+    if (state.ackByAll) {
+      // Acknowledged once every member this worker holds has it: a node behind the others holds the senders on every node back.
+      const sender = state.senders.get(delivery.sender);
+      if (sender) {
+        const count = (sender.receipts.get(delivery.seq) ?? 0) + 1;
+        if (count < state.membersHere.get(sender.channel!)!) sender.receipts.set(delivery.seq, count);
+        else {
+          sender.receipts.delete(delivery.seq);
+          acknowledge(sender, delivery.seq);
+        }
+      }
+    } else if (delivery.sender === client.sender) acknowledge(client, delivery.seq);
+  } else if ((type === 4 || type === 5) && state.checkOffsets) {
+    checkOffset(client, text);
   } else if (type === 2 || type === 3) {
     if (state.churnPrefix && text.startsWith(`{"type":${type},"user":"${state.churnPrefix}`)) {
       if (type === 2) client.churnLogins++;
@@ -99,8 +153,21 @@ function onFrame(client: Client, text: string): void {
 /** Opens one client and resolves once it is logged in and, if it has a channel, has seen its own join. */
 function logIn(url: string, plan: ClientPlan): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(wsUrl(url, plan.nick), { perMessageDeflate: false, skipUTF8Validation: true });
-    const client: Client = { ...plan, ws, sent: 0, acked: 0, received: 0, lastSeq: new Map(), churnLogins: 0, churnLogouts: 0 };
+    const ws = new WebSocket(wsUrl(plan.url ?? url, plan.nick), { perMessageDeflate: false, skipUTF8Validation: true });
+    const client: Client = {
+      ...plan,
+      ws,
+      sent: 0,
+      acked: 0,
+      received: 0,
+      lastSeq: new Map(),
+      churnLogins: 0,
+      churnLogouts: 0,
+      lastOffset: undefined,
+      firstMessageOffset: -1,
+      orderHash: 2166136261,
+      receipts: new Map(),
+    };
     let phase: 'login' | 'join' | 'ready' = 'login';
     ws.on('message', (data: Buffer) => {
       const text = data.toString();
@@ -114,9 +181,10 @@ function logIn(url: string, plan: ClientPlan): Promise<Client> {
         }
         phase = 'join';
         ws.send(JSON.stringify({ type: 4, channel: plan.channel }));
-      } else if (phase === 'join' && type === 4) {
-        // A joiner's own join frame is the first join frame it receives from its channel.
+      } else if (phase === 'join' && type === 4 && !text.includes(HISTORY_MARK)) {
+        // A joiner's own join frame is the first live join frame it receives from its channel: the channel's past (history) comes before it.
         phase = 'ready';
+        if (state.checkOffsets) client.lastOffset = readOffset(text);
         resolve(client);
       }
     });
@@ -290,7 +358,13 @@ async function drain(expected: Expected, timeoutMs: number): Promise<void> {
     shortfall = checkDrained(expected);
   }
   for (const text of shortfall) problem(text);
-  reply({ reply: 'drained', ok: state.problems.length === 0, delivered: state.delivered, latencies: state.latencies, problems: state.problems });
+  const orders: Record<string, string[]> = {};
+  if (state.checkOffsets) {
+    for (const client of state.clients) {
+      if (client.channel !== undefined) (orders[client.channel] ??= []).push(`${client.firstMessageOffset}:${client.received}:${client.orderHash}`);
+    }
+  }
+  reply({ reply: 'drained', ok: state.problems.length === 0, delivered: state.delivered, latencies: state.latencies, problems: state.problems, orders });
 }
 
 function stop(): void {
@@ -328,6 +402,10 @@ async function reset(): Promise<void> {
     churnLoops: [],
     cycles: 0,
     cyclesInWindow: 0,
+    checkOffsets: false,
+    ackByAll: false,
+    senders: new Map(),
+    membersHere: new Map(),
   });
   // Let the terminated sockets' close events fire while `resetting` still hides them.
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -338,11 +416,17 @@ async function reset(): Promise<void> {
 async function handle(command: Command): Promise<void> {
   switch (command.cmd) {
     case 'login': {
+      state.checkOffsets = command.checkOffsets ?? false;
       state.clients = await pool(command.clients, CONNECT_CONCURRENCY, (plan) => logIn(command.url, plan));
       return reply({ reply: 'ready', clients: state.clients.length });
     }
     case 'flood': {
-      Object.assign(state, { mode: 'flood', window: command.window, measure: command.measure });
+      Object.assign(state, { mode: 'flood', window: command.window, measure: command.measure, ackByAll: command.ackByAll ?? false });
+      for (const client of state.clients) {
+        if (client.channel === undefined) continue;
+        state.senders.set(client.sender, client);
+        state.membersHere.set(client.channel, (state.membersHere.get(client.channel) ?? 0) + 1);
+      }
       for (const client of state.clients) while (client.sent < command.window) send(client);
       return;
     }

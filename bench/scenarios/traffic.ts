@@ -31,33 +31,49 @@ function plan(prefix: string, channels: number, size: number): ClientPlan[] {
   return clients;
 }
 
-type Load = { kind: 'flood'; window: number } | { kind: 'rate'; rate: number };
+export type Load = { kind: 'flood'; window: number; ackByAll?: boolean } | { kind: 'rate'; rate: number };
 
-interface Measured {
+export interface Measured {
   ok: boolean;
   problems: string[];
   deliveriesPerSecond: number;
   latencies: number[];
   serverCpuShare: number;
+  /** Messages sent, all of them delivered when ok. */
+  sent: number;
+  /** With `checkOffsets`: each member's summary of what it received, by channel (see `drained.orders`). */
+  orders: Record<string, string[]>;
 }
 
-async function measure(server: RunningServer, pool: WorkerPool, settings: Settings, clients: ClientPlan[], load: Load): Promise<Measured> {
+export interface MeasureOptions {
+  /** Check offsets too (see the `login` command). */
+  checkOffsets?: boolean;
+  /** Called once every client is in its channel, before the load starts. */
+  beforeLoad?: () => Promise<void>;
+  /** Called with the server's CPU time when the measured window opens and closes, for others to read alongside. */
+  onWindow?: (edge: 'open' | 'close') => void;
+}
+
+export async function measure(server: RunningServer, pool: WorkerPool, settings: Settings, clients: ClientPlan[], load: Load, options: MeasureOptions = {}): Promise<Measured> {
   const shares = share(clients, pool.size);
-  await pool.ask(shares.map((mine): Command => ({ cmd: 'login', url: server.url, clients: mine })), 'ready', SETUP_TIMEOUT_MS);
+  await pool.ask(shares.map((mine): Command => ({ cmd: 'login', url: server.url, clients: mine, checkOffsets: options.checkOffsets })), 'ready', SETUP_TIMEOUT_MS);
+  await options.beforeLoad?.();
 
   const from = nowMicros() + settings.warmupMs * 1e3;
   const window = { from, to: from + settings.measureMs * 1e3 };
   pool.tell(
     shares.map((mine): Command => {
-      if (load.kind === 'flood') return { cmd: 'flood', window: load.window, measure: window };
+      if (load.kind === 'flood') return { cmd: 'flood', window: load.window, measure: window, ackByAll: load.ackByAll };
       // Each worker offers its clients' share of the rate.
       return { cmd: 'rate', rate: (load.rate * mine.length) / clients.length, tickMs: STEADY_TICK_MS, measure: window };
     }),
   );
   await sleep((window.from - nowMicros()) / 1e3);
   const cpuBefore = server.cpuSeconds();
+  options.onWindow?.('open');
   await sleep((window.to - nowMicros()) / 1e3);
   const cpuShare = (server.cpuSeconds() - cpuBefore) / (settings.measureMs / 1e3);
+  options.onWindow?.('close');
 
   const stopped = await pool.askAll({ cmd: 'stop' }, 'stopped', DRAIN_TIMEOUT_MS);
   const expected: Record<string, number> = {};
@@ -66,7 +82,11 @@ async function measure(server: RunningServer, pool: WorkerPool, settings: Settin
   }
   const drained = await pool.askAll({ cmd: 'drain', expected: { messages: expected }, timeoutMs: DRAIN_TIMEOUT_MS }, 'drained', DRAIN_TIMEOUT_MS * 2);
   const delivered = drained.reduce((sum, d) => sum + d.delivered, 0);
+  const orders: Record<string, string[]> = {};
+  for (const d of drained) for (const [channel, summaries] of Object.entries(d.orders ?? {})) (orders[channel] ??= []).push(...summaries);
   return {
+    sent: Object.values(expected).reduce((sum, n) => sum + n, 0),
+    orders,
     ok: drained.every((d) => d.ok),
     problems: drained.flatMap((d) => d.problems),
     deliveriesPerSecond: delivered / (settings.measureMs / 1e3),
