@@ -94,7 +94,8 @@ export class RedisBus implements ClusterBus {
   private constructor(private readonly options: RedisBusOptions) {
     this.node = options.node;
     this.keys = options.keys ?? new Keys();
-    this.command = new Redis(options.url, { ...connectionOptions(), connectionName: `chat-${options.node}` }) as Scripted;
+    // Commands issued in one turn (a busy turn sequences many events) leave in one write.
+    this.command = new Redis(options.url, { ...connectionOptions(), enableAutoPipelining: true, connectionName: `chat-${options.node}` }) as Scripted;
     this.subscriber = new Redis(options.url, { ...connectionOptions(), connectionName: `chat-${options.node}-sub` });
     this.command.defineCommand('chatSequence', { numberOfKeys: 4, lua: SEQUENCE });
     this.command.defineCommand('chatClaim', { numberOfKeys: 3, lua: CLAIM });
