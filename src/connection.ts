@@ -2,7 +2,13 @@
  * @module connection: the {@link Connection} seam over a `ws` socket.
  */
 import type { Socket } from 'node:net';
+import * as wsModule from 'ws';
 import { WebSocket } from 'ws';
+
+/** `ws`'s frame builder, which its type declarations leave out. */
+const { Sender } = wsModule as unknown as {
+  Sender: { frame(data: Buffer, options: { fin: boolean; rsv1: boolean; opcode: number; mask: boolean; readOnly: boolean }): Buffer[] };
+};
 import type { Connection } from '../machines/socket.js';
 import type { ChatCounters } from './metrics/counters.js';
 import { OUT_LOGIN } from './metrics/frame-type.js';
@@ -15,6 +21,35 @@ import { holdUntilTurnEnds } from './write-batch.js';
 function rawSocket(ws: WebSocket): Socket | undefined {
   const socket = (ws as unknown as { _socket?: Socket })._socket;
   return typeof socket?.cork === 'function' ? socket : undefined;
+}
+
+/**
+ * `ws` frames each send anew: it measures the string, builds a header and
+ * writes both, for every recipient of a broadcast. The outbox hands every
+ * recipient of a broadcast the same string, so the last string framed is
+ * remembered with its frame (header and payload in one buffer), and each
+ * further recipient gets that same buffer: one encoding per broadcast, one
+ * write per socket.
+ */
+let framedText: string | undefined;
+let framedBytes: Buffer = Buffer.alloc(0);
+
+function textFrame(data: string): Buffer {
+  if (data !== framedText) {
+    const [header, payload] = Sender.frame(Buffer.from(data), { fin: true, rsv1: false, opcode: 1, mask: false, readOnly: true });
+    framedBytes = payload === undefined ? header! : Buffer.concat([header!, payload]);
+    framedText = data;
+  }
+  return framedBytes;
+}
+
+/**
+ * Whether a frame may go straight to the socket: `ws`'s sender is idle (it
+ * queues only while compressing, which this server never does), so nothing
+ * of its own can be written between.
+ */
+function senderIdle(ws: WebSocket): boolean {
+  return (ws as unknown as { _sender?: { _state?: number } })._sender?._state === 0;
 }
 
 /** Who is told when a connection passes its limit or starts closing: one object for every connection. */
@@ -52,8 +87,10 @@ export class WsConnection<Owner extends ConnectionOwner = ConnectionOwner> imple
     const { ws } = this;
     if (this.overflowed || ws.readyState !== WebSocket.OPEN) return;
     const socket = rawSocket(ws);
-    if (socket) holdUntilTurnEnds(socket);
-    ws.send(data);
+    if (socket && senderIdle(ws)) {
+      holdUntilTurnEnds(socket);
+      socket.write(textFrame(data));
+    } else ws.send(data);
     // Counted once queued, so frames dropped for a closing or overflowed client are not.
     if (this.owner.counters.frameOut(data) === OUT_LOGIN && !this.announced) {
       this.announced = true;
