@@ -78,7 +78,8 @@ export class Throttle implements LoginThrottle {
   fail(key: string, now: number): void {
     this.sweep(now);
     let entry = this.entries.get(key);
-    if (!entry) {
+    // Idle past the horizon means forgotten, whether or not a sweep has come by yet: the Redis engine decides the same way.
+    if (!entry || now - entry.touched > forgetAfter(this.policy)) {
       entry = { failures: [], lockouts: 0, lockedUntil: 0, touched: now };
       this.entries.set(key, entry);
     }
