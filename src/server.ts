@@ -139,7 +139,11 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   if (cluster) cluster.bus.observe = metrics.observeRedis;
   // Everything but closing reaches the store through this, so every call the server waits on is timed.
   const timed = new TimedStore(store, metrics.observeStore);
-  const accounts = new Accounts(cluster?.accounts ?? timed, { ...options.accounts, onLogin: (attempt) => counters.login(attempt) });
+  const accounts = new Accounts(cluster?.accounts ?? timed, {
+    ...options.accounts,
+    ...(cluster ? { throttles: cluster.throttles } : {}),
+    onLogin: (attempt) => counters.login(attempt),
+  });
   const onError = (error: unknown) => logger.error({ err: error }, 'the store failed; the affected requests were answered unavailable');
   const effects: Effects = cluster
     ? {

@@ -12,7 +12,7 @@ import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../machines/limits.
 import { nickKey } from '../../machines/names.js';
 import type { AccountStore } from '../store/store.js';
 import { HashPool, HashQueueFullError, hashPassword, OWASP_SCRYPT, verifyPassword, type ScryptParams } from './passwords.js';
-import { Throttle, type ThrottlePolicy } from './throttle.js';
+import { Throttle, type LoginThrottle, type ThrottleFactory, type ThrottlePolicy } from './throttle.js';
 import { newToken, tokenHash } from './tokens.js';
 
 export interface AccountPolicy {
@@ -46,15 +46,19 @@ export interface AccountsOptions {
   now?: () => number;
   /** Told how every login attempt ended (not one the store failed: that is answered `unavailable`). */
   onLogin?: (attempt: LoginAttempt) => void;
+  /** Where lockouts are kept: this process's memory unless given (a cluster gives Redis's, so they hold on every node). */
+  throttles?: ThrottleFactory;
 }
+
+const inMemory: ThrottleFactory = (_scope, policy) => new Throttle(policy);
 
 export class Accounts {
   readonly policy: AccountPolicy;
   readonly hashes: HashPool;
   private readonly now: () => number;
   private readonly onLogin: (attempt: LoginAttempt) => void;
-  private readonly byNick: Throttle;
-  private readonly byAddress: Throttle;
+  private readonly byNick: LoginThrottle;
+  private readonly byAddress: LoginThrottle;
 
   constructor(
     private readonly store: AccountStore,
@@ -64,8 +68,9 @@ export class Accounts {
     this.now = options.now ?? Date.now;
     this.onLogin = options.onLogin ?? (() => {});
     this.hashes = new HashPool(this.policy.hashConcurrency, this.policy.hashQueue);
-    this.byNick = new Throttle(this.policy.nickThrottle);
-    this.byAddress = new Throttle(this.policy.addressThrottle);
+    const throttles = options.throttles ?? inMemory;
+    this.byNick = throttles('nick', this.policy.nickThrottle);
+    this.byAddress = throttles('address', this.policy.addressThrottle);
   }
 
   async isRegistered(nick: string): Promise<boolean> {
@@ -87,20 +92,15 @@ export class Accounts {
 
   private async checkPassword(nick: string, password: string, address: string): Promise<LoginOutcome> {
     const key = nickKey(nick);
-    const now = this.now();
-    if (this.byNick.retryAfter(key, now) > 0 || this.byAddress.retryAfter(address, now) > 0) {
-      return { ok: false, code: 'auth_throttled' };
-    }
+    if (await this.locked(key, address)) return { ok: false, code: 'auth_throttled' };
     const account = await this.store.findAccount(key);
     const matches = account !== undefined && fitsLength(password) && (await this.check(password, account.passwordHash));
     if (matches === 'busy') return { ok: false, code: 'auth_throttled' };
     if (!matches) {
-      const failedAt = this.now();
-      this.byNick.fail(key, failedAt);
-      this.byAddress.fail(address, failedAt);
+      await this.failed(key, address);
       return { ok: false, code: 'bad_password' };
     }
-    this.byNick.reset(key);
+    await this.byNick.reset(key);
     return { ok: true, token: await this.issueToken(key) };
   }
 
@@ -123,24 +123,33 @@ export class Accounts {
   /** Checks the old password like a login (and counts a wrong one like a login), then replaces it and revokes every token. */
   async changePassword(nick: string, oldPassword: string, newPassword: string, address: string): Promise<ChangeOutcome> {
     const key = nickKey(nick);
-    const now = this.now();
-    if (this.byNick.retryAfter(key, now) > 0 || this.byAddress.retryAfter(address, now) > 0) {
-      return { ok: false, code: 'auth_throttled' };
-    }
+    if (await this.locked(key, address)) return { ok: false, code: 'auth_throttled' };
     const account = await this.store.findAccount(key);
     if (!account) return { ok: false, code: 'not_registered' };
     const matches = fitsLength(oldPassword) && (await this.check(oldPassword, account.passwordHash));
     if (matches === 'busy') return { ok: false, code: 'auth_throttled' };
     if (!matches) {
-      this.byNick.fail(key, this.now());
-      this.byAddress.fail(address, this.now());
+      await this.failed(key, address);
       return { ok: false, code: 'bad_password' };
     }
     const passwordHash = await this.hash(newPassword);
     if (passwordHash === undefined) return { ok: false, code: 'auth_throttled' };
     await this.store.changePassword(key, passwordHash);
-    this.byNick.reset(key);
+    await this.byNick.reset(key);
     return { ok: true };
+  }
+
+  /** Whether the nick or the address is locked out: asked before any hash is computed, so a throttled guess costs nothing. */
+  private async locked(key: string, address: string): Promise<boolean> {
+    const now = this.now();
+    // Both at once: with a shared engine that is one round trip's wait, not two.
+    const waits = await Promise.all([this.byNick.retryAfter(key, now), this.byAddress.retryAfter(address, now)]);
+    return waits.some((wait) => wait > 0);
+  }
+
+  private async failed(key: string, address: string): Promise<void> {
+    const now = this.now();
+    await Promise.all([this.byNick.fail(key, now), this.byAddress.fail(address, now)]);
   }
 
   /** Password checks running or waiting: what the storm tests and the metrics watch. */

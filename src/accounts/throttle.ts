@@ -4,6 +4,11 @@
  *
  * A locked key is refused before any hash is computed: a throttled guess
  * costs the server nothing.
+ *
+ * Where the failures are kept is pluggable ({@link LoginThrottle}): this
+ * process's memory for the embedded engines, Redis in cluster mode
+ * (src/cluster/redis-throttle.ts), where a lockout must hold on every node or
+ * an attacker gets a fresh set of tries per node.
  */
 
 export interface ThrottlePolicy {
@@ -16,6 +21,35 @@ export interface ThrottlePolicy {
   maxMs: number;
 }
 
+/**
+ * Failures and lockouts by key. Answers may be promises: a shared engine
+ * answers over the network. Decisions follow the `now` the caller passes,
+ * never the engine's own clock, so every engine agrees with a test's fake one.
+ */
+export interface LoginThrottle {
+  /** Milliseconds until `key` may try again; 0 when it may now. */
+  retryAfter(key: string, now: number): number | Promise<number>;
+  /** Records a failure at `now`, locking `key` when it has used up its tries. */
+  fail(key: string, now: number): void | Promise<void>;
+  /** Forgets `key`'s failures and lockouts. */
+  reset(key: string): void | Promise<void>;
+}
+
+/** What a throttle counts: failures for one nick, or from one address. */
+export type ThrottleScope = 'nick' | 'address';
+
+/** Makes the throttle for a scope; `Accounts` asks for one per scope, with that scope's policy. */
+export type ThrottleFactory = (scope: ThrottleScope, policy: ThrottlePolicy) => LoginThrottle;
+
+/**
+ * How long an untouched key is remembered: past this it is forgotten, and
+ * its next failure counts as its first. Long enough that no lockout and no
+ * window is cut short.
+ */
+export function forgetAfter(policy: ThrottlePolicy): number {
+  return Math.max(policy.maxMs, Number.isFinite(policy.windowMs) ? policy.windowMs : 0);
+}
+
 interface Entry {
   /** Times of the failures that count towards the next lockout. */
   failures: number[];
@@ -24,7 +58,8 @@ interface Entry {
   touched: number;
 }
 
-export class Throttle {
+/** The throttle in this process's memory: for one process, whose lockouts need hold nowhere else. */
+export class Throttle implements LoginThrottle {
   private readonly entries = new Map<string, Entry>();
   private sweptAt = 0;
 
@@ -43,7 +78,8 @@ export class Throttle {
   fail(key: string, now: number): void {
     this.sweep(now);
     let entry = this.entries.get(key);
-    if (!entry) {
+    // Idle past the horizon means forgotten, whether or not a sweep has come by yet: the Redis engine decides the same way.
+    if (!entry || now - entry.touched > forgetAfter(this.policy)) {
       entry = { failures: [], lockouts: 0, lockedUntil: 0, touched: now };
       this.entries.set(key, entry);
     }
@@ -65,7 +101,7 @@ export class Throttle {
 
   /** Keys untouched for longer than the longest lockout are forgotten, so the map stays bounded. */
   private sweep(now: number): void {
-    const horizon = Math.max(this.policy.maxMs, Number.isFinite(this.policy.windowMs) ? this.policy.windowMs : 0);
+    const horizon = forgetAfter(this.policy);
     if (now - this.sweptAt < horizon / 4) return;
     this.sweptAt = now;
     for (const [key, entry] of this.entries) {

@@ -65,6 +65,10 @@ export class Keys {
   sessions(node: string): string {
     return `${this.prefix}sessions:${node}`;
   }
+  /** Wrong passwords and lockouts for one nick key or one address (see redis-throttle.ts). */
+  throttle(scope: 'nick' | 'address', key: string): string {
+    return `${this.prefix}throttle:${scope}:${key}`;
+  }
   /** The channels a node has had members in. */
   nodeChannels(node: string): string {
     return `${this.prefix}nodechannels:${node}`;

@@ -1,14 +1,16 @@
 /**
  * @module node: one node of a cluster, put together: the Redis bus (the
- * sequencer, presence and nick claims), accounts in the same Redis, and
- * liveness (heartbeats, announcing dead nodes' users as gone).
+ * sequencer, presence and nick claims), accounts and login lockouts in the
+ * same Redis, and liveness (heartbeats, announcing dead nodes' users as gone).
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.js';
 import { Keys } from './keys.js';
 import { Liveness, type LivenessOptions } from './liveness.js';
+import type { ThrottleFactory } from '../accounts/throttle.js';
 import { RedisAccounts } from './redis-accounts.js';
+import { RedisThrottle } from './redis-throttle.js';
 import { maskUrl, RedisBus } from './redis-bus.js';
 
 export interface ClusterNodeOptions {
@@ -33,6 +35,10 @@ export function defaultNodeName(): string {
 }
 
 export class ClusterNode {
+  /** Login lockouts every node shares, for `Accounts`: a nick locked on one node is locked on all. */
+  readonly throttles: ThrottleFactory = (scope, policy) =>
+    new RedisThrottle(this.bus.command, policy, { keys: this.bus.keys, scope, location: this.url });
+
   private constructor(
     readonly bus: RedisBus,
     readonly accounts: RedisAccounts,

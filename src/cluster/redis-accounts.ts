@@ -38,8 +38,8 @@ export interface RedisAccountsOptions {
   url?: string;
 }
 
-/** How long Redis keeps a token key after it stopped counting: room for clocks that differ between nodes. */
-const GC_MARGIN_MS = 60 * 60 * 1000;
+/** How long Redis keeps a key after it stopped counting: room for clocks that differ between nodes. */
+export const GC_MARGIN_MS = 60 * 60 * 1000;
 
 /**
  * KEYS[1] the account. ARGV: nick, passwordHash, createdAt.
@@ -154,16 +154,8 @@ export class RedisAccounts implements AccountStore {
     if (this.ownsClient) await this.redis.quit();
   }
 
-  /** Awaits a Redis reply; a failure is rethrown naming the Redis and what to check, with ioredis's error as the cause. */
-  private async answer<T>(doing: string, reply: Promise<T>): Promise<T> {
-    try {
-      return await reply;
-    } catch (error) {
-      throw new RedisAccountsError(
-        `Could not ${doing}: Redis at ${this.location} failed (${(error as Error).message}). Check that it is running and reachable; logins work again once it answers.`,
-        { cause: error },
-      );
-    }
+  private answer<T>(doing: string, reply: Promise<T>): Promise<T> {
+    return answerFromRedis(this.location, doing, reply);
   }
 
   private accountKey(key: string): string {
@@ -174,6 +166,22 @@ export class RedisAccounts implements AccountStore {
   }
   private tokenKey(tokenHash: string): string {
     return `${this.prefix}token:${tokenHash}`;
+  }
+}
+
+/**
+ * Awaits a Redis reply for accounts work (this store's, or the login
+ * throttle's); a failure is rethrown naming the Redis and what to check,
+ * with ioredis's error as the cause.
+ */
+export async function answerFromRedis<T>(location: string, doing: string, reply: Promise<T>): Promise<T> {
+  try {
+    return await reply;
+  } catch (error) {
+    throw new RedisAccountsError(
+      `Could not ${doing}: Redis at ${location} failed (${(error as Error).message}). Check that it is running and reachable; logins work again once it answers.`,
+      { cause: error },
+    );
   }
 }
 

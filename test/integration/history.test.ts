@@ -8,33 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import type { Frame, TestClient } from '../support/client.js';
+import { joinChannel, say } from '../support/channels.js';
+import type { Frame } from '../support/client.js';
 import { clustered, useServer, type Harness } from '../support/server.js';
 
 const start = useServer();
 const freshDir = () => mkdtempSync(join(tmpdir(), 'xstate-chat-history-'));
-
-/** Joins `channel` and returns every frame up to and including the client's own join frame. */
-async function joinChannel(client: TestClient, nick: string, channel: string, extra: Record<string, unknown> = {}): Promise<{ replay: Frame[]; own: Frame }> {
-  client.send({ type: 4, channel, ...extra });
-  const replay: Frame[] = [];
-  for (;;) {
-    const frame = await client.next();
-    if (frame.type === 4 && frame.user === nick && frame.history === undefined) return { replay, own: frame };
-    replay.push(frame);
-  }
-}
-
-/** Sends `count` messages to `channel` and waits for the sender's own copies; returns them. */
-async function say(client: TestClient, channel: string, count: number, prefix = 'm'): Promise<Frame[]> {
-  for (let i = 1; i <= count; i += 1) client.send({ type: 0, dest: channel, message: `${prefix}${i}` });
-  const echoes: Frame[] = [];
-  while (echoes.length < count) {
-    const frame = await client.next();
-    if (frame.type === 0) echoes.push(frame);
-  }
-  return echoes;
-}
 
 const withoutStamps = ({ epoch: _, recovered: __, ...frame }: Frame) => frame;
 
