@@ -23,7 +23,7 @@ import { isLoopback } from './loopback.js';
 import { mayScrape, METRICS_LOOPBACK_ONLY } from './metrics/access.js';
 import { ChatCounters, type RefusalKind } from './metrics/counters.js';
 import { ChatMetrics } from './metrics/metrics.js';
-import { TimedStore } from './metrics/timed-store.js';
+import { TimedAccountStore, TimedStore } from './metrics/timed-store.js';
 import { isOriginAllowed } from './origin.js';
 import { isInspectorPath, pageAt, servePage } from './pages.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
@@ -139,7 +139,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   if (cluster) cluster.bus.observe = metrics.observeRedis;
   // Everything but closing reaches the store through this, so every call the server waits on is timed.
   const timed = new TimedStore(store, metrics.observeStore);
-  const accounts = new Accounts(cluster?.accounts ?? timed, {
+  const accounts = new Accounts(cluster ? new TimedAccountStore(cluster.accounts, metrics.observeStore) : timed, {
     ...options.accounts,
     ...(cluster ? { throttles: cluster.throttles } : {}),
     onLogin: (attempt) => counters.login(attempt),

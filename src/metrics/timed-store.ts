@@ -9,7 +9,7 @@
  * since a store that fails slowly is what a dashboard most needs to show.
  */
 import type { AppendRequest, ReadQuery, ReadResult, StoredEvent } from '../../machines/history.js';
-import type { AccountRecord, Retention, Store } from '../store/store.js';
+import type { AccountRecord, AccountStore, Retention, Store } from '../store/store.js';
 
 /** The `operation` label: history appends and reads, account and token lookups and writes, retention. */
 export const STORE_OPERATIONS = [
@@ -27,9 +27,13 @@ export type StoreOperation = (typeof STORE_OPERATIONS)[number];
 /** Told how long each operation took, in seconds. */
 export type StoreTimer = (operation: StoreOperation, seconds: number) => void;
 
-export class TimedStore implements Store {
+/**
+ * The account half: what a cluster's Redis engine serves alone, timed the
+ * same way as the embedded engines' accounts.
+ */
+export class TimedAccountStore<S extends AccountStore = AccountStore> implements AccountStore {
   constructor(
-    private readonly store: Store,
+    protected readonly store: S,
     private readonly observe: StoreTimer,
   ) {}
 
@@ -39,42 +43,6 @@ export class TimedStore implements Store {
 
   get location(): string {
     return this.store.location;
-  }
-
-  get epoch(): string {
-    return this.store.epoch;
-  }
-
-  append(requests: readonly AppendRequest[], now: number): StoredEvent[] {
-    const start = performance.now();
-    try {
-      return this.store.append(requests, now);
-    } finally {
-      this.done('history_append', start);
-    }
-  }
-
-  read(query: ReadQuery): ReadResult {
-    const start = performance.now();
-    try {
-      return this.store.read(query);
-    } finally {
-      this.done('history_read', start);
-    }
-  }
-
-  prune(retention: Retention, now: number, budget: number): number {
-    const start = performance.now();
-    try {
-      return this.store.prune(retention, now, budget);
-    } finally {
-      this.done('history_prune', start);
-    }
-  }
-
-  /** Not timed: a probe of whether writes work again, not a request anyone waits on. */
-  checkWritable(now: number): void {
-    this.store.checkWritable(now);
   }
 
   findAccount(key: string): Promise<AccountRecord | undefined> {
@@ -111,7 +79,45 @@ export class TimedStore implements Store {
     }
   }
 
-  private done(operation: StoreOperation, start: number): void {
+  protected done(operation: StoreOperation, start: number): void {
     this.observe(operation, (performance.now() - start) / 1000);
+  }
+}
+
+export class TimedStore extends TimedAccountStore<Store> implements Store {
+  get epoch(): string {
+    return this.store.epoch;
+  }
+
+  append(requests: readonly AppendRequest[], now: number): StoredEvent[] {
+    const start = performance.now();
+    try {
+      return this.store.append(requests, now);
+    } finally {
+      this.done('history_append', start);
+    }
+  }
+
+  read(query: ReadQuery): ReadResult {
+    const start = performance.now();
+    try {
+      return this.store.read(query);
+    } finally {
+      this.done('history_read', start);
+    }
+  }
+
+  prune(retention: Retention, now: number, budget: number): number {
+    const start = performance.now();
+    try {
+      return this.store.prune(retention, now, budget);
+    } finally {
+      this.done('history_prune', start);
+    }
+  }
+
+  /** Not timed: a probe of whether writes work again, not a request anyone waits on. */
+  checkWritable(now: number): void {
+    this.store.checkWritable(now);
   }
 }
