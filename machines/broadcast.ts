@@ -63,8 +63,9 @@ export function closeSocket(enqueue: Enqueuer, system: ActorSystem<any>, to: str
 }
 
 /**
- * Announces that `user` (connection `id`) logged in or out: to `to`, everyone
- * logged in on this node, and, through a cluster's outbox, to every other node.
+ * Announces that `user` (connection `id`) logged in or out, to everyone
+ * logged in: the outbox keeps who that is. A login's own frame can differ
+ * (it carries the resume token, for its owner's eyes only).
  */
 export function announce(
   enqueue: Enqueuer,
@@ -72,29 +73,29 @@ export function announce(
   kind: 'login' | 'logout',
   id: string,
   user: string,
-  to: readonly string[],
+  token?: string,
 ): void {
   const data = encode(kind === 'login' ? { type: 2, user } : { type: 3, user });
-  enqueue.sendTo(outboxOf(system), { type: 'outbox.presence', kind, id, user, to, data });
+  const own = token === undefined ? {} : { own: encode({ type: 2, user, token }) };
+  enqueue.sendTo(outboxOf(system), { type: 'outbox.presence', kind, id, user, data, ...own });
 }
 
 /**
- * Answers one client with a user list (type 6): `users` as this node knows
- * them, which a cluster's outbox widens to every node's.
+ * Answers one client with a user list (type 6): everyone logged in, as the
+ * outbox knows them; or, given `channel`, its `members` as this node knows
+ * them. A cluster's outbox widens both to every node's.
  */
 export function listUsers(
   enqueue: Enqueuer,
   system: ActorSystem<any>,
   to: string,
-  users: string[],
-  channel?: string,
   requestId?: RequestId,
+  channel?: { name: string; members: string[] },
 ): void {
   enqueue.sendTo(outboxOf(system), {
     type: 'outbox.list',
     to,
-    users,
-    ...(channel === undefined ? {} : { channel }),
+    ...(channel === undefined ? {} : { channel: channel.name, users: channel.members }),
     ...(requestId === undefined ? {} : { requestId }),
   });
 }

@@ -115,7 +115,7 @@ export const channelMachine = setup({
     answerList: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'channel.list') return;
       const nicks = Array.from(context.members.values(), (member) => member.nick);
-      listUsers(enqueue, system, event.replyTo, nicks, context.name, event.requestId);
+      listUsers(enqueue, system, event.replyTo, event.requestId, { name: context.name, members: nicks });
     }),
     reportEmpty: sendParent(
       ({ context, self }): ChannelEmptyEvent => ({

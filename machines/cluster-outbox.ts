@@ -18,7 +18,7 @@ import { fromCallback } from 'xstate';
 import type { ClusterBus, EventKind, SequencedEvent, SequenceRequest } from './cluster.js';
 import { encode, errorFrame, usersFrame } from './frames.js';
 import { asHistory, isRecovered, withFields } from './history.js';
-import type { Joiner, OutboxEvent, Publish } from './outbox.js';
+import { announce, LoggedIn, type Joiner, type OutboxEvent, type Publish } from './outbox.js';
 import type { Connection } from './socket.js';
 
 export interface ClusterOutboxSettings {
@@ -69,8 +69,8 @@ export function createClusterOutbox(settings: ClusterOutboxSettings | (() => Clu
   return fromCallback<OutboxEvent>(({ receive, sendBack }) => {
     const { bus, historyOnJoin, recoveryLimit, onError } = typeof settings === 'function' ? settings() : settings;
     const connections = new Map<string, Connection>();
-    /** Connections logged in on this node: where other nodes' logins and logouts are delivered. */
-    const loggedIn = new Set<string>();
+    /** Who is logged in on this node: where other nodes' logins and logouts are delivered. */
+    const presence = new LoggedIn();
     const channels = new Map<string, ChannelState>();
     /** Leaves the cluster could not take: sent again when it is back, so the other nodes hear them. */
     let failedLeaves: SequenceRequest[] = [];
@@ -317,7 +317,7 @@ export function createClusterOutbox(settings: ClusterOutboxSettings | (() => Clu
         // This node's own logins went out at once (see 'outbox.presence'); its logouts come back like anyone's.
         if (notice.node === bus.node && notice.kind === 'login') return;
         const data = encode(notice.kind === 'login' ? { type: 2, user: notice.user } : { type: 3, user: notice.user });
-        for (const id of loggedIn) send(id, data);
+        for (const id of presence.nicks.keys()) send(id, data);
       },
       takenOver(id) {
         sendBack({ type: 'cluster.takenOver', id } satisfies ClusterOutboxEvent);
@@ -355,17 +355,16 @@ export function createClusterOutbox(settings: ClusterOutboxSettings | (() => Clu
           const notice = { kind: event.kind, id: event.id, user: event.user };
           if (event.kind === 'login') {
             // At once: the new user's own login frame must come before the user list it is about to be sent.
-            for (const id of event.to) send(id, event.data);
-            loggedIn.add(event.id);
+            announce([event], presence, connections);
             bus.announce(notice).catch(fail);
             break;
           }
           // A logout is delivered here when it comes back from the cluster, like anyone's: after the
           // leaves this node published before it, which come back first.
-          loggedIn.delete(event.id);
+          presence.apply(event);
           bus.announce(notice).catch((error: unknown) => {
             fail(error);
-            for (const id of event.to) send(id, event.data);
+            for (const id of presence.nicks.keys()) send(id, event.data);
           });
           break;
         }
@@ -386,7 +385,7 @@ export function createClusterOutbox(settings: ClusterOutboxSettings | (() => Clu
           break;
         case 'outbox.detach':
           connections.delete(event.id);
-          loggedIn.delete(event.id);
+          presence.forget(event.id);
           bus.forget(event.id);
           break;
       }

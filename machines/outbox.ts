@@ -46,14 +46,19 @@ export type OutboxEvent =
    * own delivery list once the event comes back numbered.
    */
   | { type: 'outbox.publish'; channel: string; head: string; to: readonly string[]; joiner?: Joiner; leaver?: Leaver; from?: string }
-  /** A login or logout, sent to everyone logged in here (`to`); in a cluster, on every node too. */
-  | { type: 'outbox.presence'; kind: 'login' | 'logout'; id: string; user: string; to: readonly string[]; data: string }
   /**
-   * A user list for one client (type 6): everyone logged in, or a channel's
-   * members. `users` are the ones this node knows; a cluster's outbox asks
-   * the cluster for everyone's.
+   * Connection `id` logged in or out as `user`: `data` goes to everyone
+   * logged in from then on (the new user included; `own` instead, if given,
+   * to the new user), and the outbox's list of who is logged in changes. In
+   * a cluster, every node hears it.
    */
-  | { type: 'outbox.list'; to: string; users: string[]; channel?: string; requestId?: RequestId }
+  | { type: 'outbox.presence'; kind: 'login' | 'logout'; id: string; user: string; data: string; own?: string }
+  /**
+   * A user list for one client (type 6): everyone logged in, from the
+   * outbox's own list; or, with `channel`, that channel's members as this
+   * node knows them (`users`). A cluster's outbox asks the cluster for both.
+   */
+  | { type: 'outbox.list'; to: string; channel?: string; users?: string[]; requestId?: RequestId }
   /** A page of a channel's stored events, for one client (type 8). */
   | { type: 'outbox.page'; to: string; channel: string; before?: number; limit: number; requestId?: RequestId }
   /** A client's socket is open: frames for `id` go to `connection` from now on. */
@@ -68,6 +73,7 @@ export interface Leaver {
 }
 
 export type Publish = Extract<OutboxEvent, { type: 'outbox.publish' }>;
+export type Presence = Extract<OutboxEvent, { type: 'outbox.presence' }>;
 type Page = Extract<OutboxEvent, { type: 'outbox.page' }>;
 
 export interface OutboxSettings {
@@ -110,16 +116,19 @@ export function createOutbox(settings: OutboxSettings | (() => OutboxSettings)) 
     let postponed = 0;
 
     const send = (id: string, data: string) => connections.get(id)?.send(data);
+    const presence = new LoggedIn();
 
     /** What needs no store, done at once. */
     const apply = (event: OutboxEvent): void => {
       switch (event.type) {
         case 'outbox.deliver':
-        case 'outbox.presence':
           for (const id of event.to) send(id, event.data);
           break;
+        case 'outbox.presence':
+          announce([event], presence, connections);
+          break;
         case 'outbox.list':
-          send(event.to, encode(usersFrame(event.users, event.channel, event.requestId)));
+          send(event.to, event.channel === undefined ? presence.listFrame(event.requestId) : encode(usersFrame(event.users ?? [], event.channel, event.requestId)));
           break;
         case 'socket.send':
           send(event.to, event.data);
@@ -200,7 +209,13 @@ export function createOutbox(settings: OutboxSettings | (() => OutboxSettings)) 
       for (let i = 0; i < batch.length; i += 1) {
         const event = batch[i]!;
         try {
-          if (event.type === 'outbox.publish') {
+          if (event.type === 'outbox.presence') {
+            // A run of logins and logouts (a storm) is announced at once: see `announce`.
+            let end = i + 1;
+            while (batch[end]?.type === 'outbox.presence') end += 1;
+            announce(batch.slice(i, end) as Presence[], presence, connections);
+            i = end - 1;
+          } else if (event.type === 'outbox.publish') {
             const record = stored?.[next++];
             if (record) deliverPublish(event, record);
             else if (event.from !== undefined) send(event.from, UNAVAILABLE);
@@ -218,7 +233,8 @@ export function createOutbox(settings: OutboxSettings | (() => OutboxSettings)) 
 
     receive((event) => {
       // Nothing waiting and nothing to store: straight out, as fast as before there was a store.
-      if (pending.length === 0 && event.type !== 'outbox.publish' && event.type !== 'outbox.page') {
+      // Logins and logouts wait for the end of the turn too, to be announced together.
+      if (pending.length === 0 && event.type !== 'outbox.publish' && event.type !== 'outbox.page' && event.type !== 'outbox.presence') {
         apply(event);
         return;
       }
@@ -234,6 +250,69 @@ export function createOutbox(settings: OutboxSettings | (() => OutboxSettings)) 
       if (pending.length > 0) flush('at once');
     };
   });
+}
+
+/**
+ * Who is logged in, in login order, as the outbox learns it from logins and
+ * logouts: where they are announced, and what a user list says. The list's
+ * JSON is kept between changes, since every login is sent it.
+ */
+export class LoggedIn {
+  readonly nicks = new Map<string, string>();
+  private listJson: string | undefined = '';
+
+  apply(event: Presence): void {
+    if (event.kind === 'login') {
+      this.nicks.set(event.id, event.user);
+      if (this.listJson !== undefined) this.listJson += `${this.listJson === '' ? '' : ','}${JSON.stringify(event.user)}`;
+    } else if (this.nicks.delete(event.id)) {
+      this.listJson = undefined;
+    }
+  }
+
+  /** Forgets a connection that went away without a logout (a cluster's safety net). */
+  forget(id: string): void {
+    if (this.nicks.delete(id)) this.listJson = undefined;
+  }
+
+  /** A type 6 frame listing everyone, as `usersFrame` would encode it. */
+  listFrame(requestId?: RequestId): string {
+    this.listJson ??= Array.from(this.nicks.values(), (nick) => JSON.stringify(nick)).join(',');
+    return `{"type":6,"users":[${this.listJson}]${requestId === undefined ? '' : `,"id":${JSON.stringify(requestId)}`}}`;
+  }
+}
+
+/**
+ * Announces a run of logins and logouts, each to everyone logged in right
+ * after it (a login's own user included, a logout's not). Everyone logged in
+ * throughout the run hears all of it: that is nearly everyone in a storm, so
+ * they are handed one array of the run's frames, which a connection can
+ * encode once for all of them, rather than one write per frame per user.
+ * Those whose state the run changes hear their part frame by frame.
+ */
+export function announce(run: readonly Presence[], presence: LoggedIn, connections: ReadonlyMap<string, Connection>): void {
+  const send = (id: string, data: string) => connections.get(id)?.send(data);
+  if (run.length === 1) {
+    const event = run[0]!;
+    presence.apply(event);
+    for (const id of presence.nicks.keys()) send(id, id === event.id && event.own !== undefined ? event.own : event.data);
+    return;
+  }
+  const changing = new Set(run.map((event) => event.id));
+  for (const event of run) {
+    presence.apply(event);
+    for (const id of changing) {
+      if (presence.nicks.has(id)) send(id, id === event.id && event.own !== undefined ? event.own : event.data);
+    }
+  }
+  const frames = run.map((event) => event.data);
+  for (const id of presence.nicks.keys()) {
+    if (changing.has(id)) continue;
+    const connection = connections.get(id);
+    if (!connection) continue;
+    if (connection.sendMany) connection.sendMany(frames);
+    else for (const data of frames) connection.send(data);
+  }
 }
 
 /** The offset of the first event of `channel` published after position `index` of the batch, if any. */

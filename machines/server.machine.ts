@@ -9,7 +9,7 @@
  * everyone else is told it left, as after any disconnect.
  */
 import { assertEvent, assign, enqueueActions, setup, spawnChild, type ActorSystem, type AnyActorRef, type EventObject } from 'xstate';
-import { announce, closeSocket, listUsers, outboxOf, unicast } from './broadcast.js';
+import { announce, closeSocket, listUsers, outboxOf } from './broadcast.js';
 import { channelMachine, type ChannelEvent } from './channel.machine.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { nickKey } from './names.js';
@@ -76,19 +76,6 @@ export type ServerEvent =
 export const sessionActorId = (id: string) => `session:${id}`;
 export const channelActorId = (name: string) => `channel:${name}`;
 
-/** The connection ids of everyone logged in: where logins and logouts are announced. */
-const loggedInIds = (context: ServerContext): string[] => {
-  const ids: string[] = [];
-  for (const entry of context.sessions.values()) if (entry.loggedIn) ids.push(entry.id);
-  return ids;
-};
-
-const loggedInNicks = (context: ServerContext): string[] => {
-  const nicks: string[] = [];
-  for (const entry of context.sessions.values()) if (entry.loggedIn) nicks.push(entry.nick);
-  return nicks;
-};
-
 /** The part of `enqueueActions`' `enqueue` that these helpers use. */
 interface Enqueue {
   sendTo(target: AnyActorRef, event: EventObject | OutboxEvent): void;
@@ -98,7 +85,9 @@ interface Enqueue {
 /**
  * Takes the nick for a session: everyone logged in hears of it (the new user
  * too, with its resume token when it has one), then the new user alone gets
- * the user list.
+ * the user list. The outbox keeps who is logged in, in login order, for both:
+ * so a login costs the server no walk over every session, and a storm of
+ * logins can be announced in batches.
  */
 function logIn(enqueue: Enqueue, system: ActorSystem<any>, context: ServerContext, hello: HelloEvent): void {
   const entry = context.sessions.get(hello.id);
@@ -106,14 +95,8 @@ function logIn(enqueue: Enqueue, system: ActorSystem<any>, context: ServerContex
   entry.loggedIn = true;
   context.nicks.set(nickKey(hello.nick), hello.id);
   enqueue.sendTo(hello.session, { type: 'session.accepted' } satisfies HelloAnswer);
-  if (hello.token === undefined) {
-    announce(enqueue, system, 'login', hello.id, hello.nick, loggedInIds(context));
-  } else {
-    // The token is for its owner's eyes only: everyone else gets the plain frame, encoded once.
-    announce(enqueue, system, 'login', hello.id, hello.nick, loggedInIds(context).filter((id) => id !== hello.id));
-    unicast(enqueue, system, hello.id, { type: 2, user: hello.nick, token: hello.token });
-  }
-  listUsers(enqueue, system, hello.id, loggedInNicks(context));
+  announce(enqueue, system, 'login', hello.id, hello.nick, hello.token);
+  listUsers(enqueue, system, hello.id);
 }
 
 /** The channels a session is in (or has asked to join), as its own context says. */
@@ -137,7 +120,7 @@ function logOut(enqueue: Enqueue, system: ActorSystem<any>, context: ServerConte
   }
   entry.loggedIn = false;
   context.nicks.delete(nickKey(entry.nick));
-  announce(enqueue, system, 'logout', id, entry.nick, loggedInIds(context));
+  announce(enqueue, system, 'logout', id, entry.nick);
   const successor = context.takeovers.get(id);
   if (successor) {
     context.takeovers.delete(id);
@@ -291,12 +274,12 @@ export const serverMachine = setup({
         } satisfies ChannelEvent);
       } else {
         // No member here; in a cluster, there may be some elsewhere.
-        listUsers(enqueue, system, event.replyTo, [], event.channel, event.requestId);
+        listUsers(enqueue, system, event.replyTo, event.requestId, { name: event.channel, members: [] });
       }
     }),
     answerUserList: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'users.list') return;
-      listUsers(enqueue, system, event.replyTo, loggedInNicks(context), undefined, event.requestId);
+      listUsers(enqueue, system, event.replyTo, event.requestId);
     }),
     closeChannel: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'channel.empty') return;

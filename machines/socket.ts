@@ -10,6 +10,13 @@
 export interface Connection {
   /** Queues one text frame; never throws for a socket that is already closing. */
   send(data: string): void;
+  /**
+   * Queues several text frames, in order. The outbox hands the same array to
+   * many connections (a storm's login announcements), so an implementation
+   * may encode it once for all of them. Optional: without it, each frame is
+   * sent on its own.
+   */
+  sendMany?(data: readonly string[]): void;
   /** Starts the closing handshake with a WebSocket close code. */
   close(code: number, reason: string): void;
 }

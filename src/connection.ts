@@ -43,6 +43,18 @@ function textFrame(data: string): Buffer {
   return framedBytes;
 }
 
+/** The last run of frames framed (see `sendMany`), with its frames in one buffer. */
+let framedRun: readonly string[] = [];
+let framedRunBytes: Buffer = Buffer.alloc(0);
+
+function textFrames(frames: readonly string[]): Buffer {
+  if (frames !== framedRun) {
+    framedRunBytes = Buffer.concat(frames.map(textFrame));
+    framedRun = frames;
+  }
+  return framedRunBytes;
+}
+
 /**
  * Whether a frame may go straight to the socket: `ws`'s sender is idle (it
  * queues only while compressing, which this server never does), so nothing
@@ -96,6 +108,28 @@ export class WsConnection<Owner extends ConnectionOwner = ConnectionOwner> imple
       this.announced = true;
       this.owner.counters.ownLogin(data);
     }
+    if (ws.bufferedAmount > this.owner.maxBufferedBytes) {
+      this.overflowed = true;
+      this.owner.onOverflow(this);
+    }
+  }
+
+  /**
+   * Frames the outbox hands, as one array, to many clients in a row (a
+   * storm's logins): they are framed once, into one buffer, and each client
+   * gets that buffer in one write.
+   */
+  sendMany(frames: readonly string[]): void {
+    const { ws } = this;
+    if (this.overflowed || ws.readyState !== WebSocket.OPEN) return;
+    const socket = rawSocket(ws);
+    if (!socket || !senderIdle(ws)) {
+      for (const data of frames) ws.send(data);
+    } else {
+      holdUntilTurnEnds(socket);
+      socket.write(textFrames(frames));
+    }
+    this.owner.counters.framesOutMany(frames);
     if (ws.bufferedAmount > this.owner.maxBufferedBytes) {
       this.overflowed = true;
       this.owner.onOverflow(this);

@@ -87,6 +87,10 @@ class DebugPeer extends Peer {
     logFrameForDebug(this.owner.logger, this.who, data);
     super.send(data);
   }
+
+  override sendMany(frames: readonly string[]): void {
+    for (const data of frames) this.send(data);
+  }
 }
 
 /*

@@ -72,6 +72,26 @@ export class ChatCounters {
   #lastFrame = '';
   #lastFrameBytes = 0;
 
+  /** The last run of frames counted (see {@link framesOutMany}), with what it adds to the counts. */
+  #lastRun: readonly string[] = [];
+  #lastRunBytes = 0;
+  #lastRunSlots: number[] = [];
+
+  /**
+   * Several frames queued for one client at once, all of one run the outbox
+   * hands to many clients in a row: what they add up to is worked out once
+   * per run. Logins and logouts only, so no error frame is among them.
+   */
+  framesOutMany(frames: readonly string[]): void {
+    if (frames !== this.#lastRun) {
+      this.#lastRun = frames;
+      this.#lastRunBytes = frames.reduce((sum, data) => sum + Buffer.byteLength(data), 0);
+      this.#lastRunSlots = frames.map(outTypeSlot);
+    }
+    this.bytesOut += this.#lastRunBytes;
+    for (const slot of this.#lastRunSlots) this.framesOut[slot]! += 1;
+  }
+
   /** One frame queued for a client; returns its type's slot in {@link OUT_TYPES}. */
   frameOut(data: string): number {
     if (data !== this.#lastFrame) {

@@ -101,3 +101,65 @@ describe('outbox', () => {
     expect(alice.take()).toEqual([{ type: 5, channel: '#x', user: 'bob', offset: 1, time: expect.any(Number) }]);
   });
 });
+
+describe('logins and logouts in the outbox', () => {
+  const login = (id: string, user: string, own?: string) =>
+    ({ type: 'outbox.presence', kind: 'login', id, user, data: JSON.stringify({ type: 2, user }), ...(own ? { own } : {}) }) as const;
+  const logout = (id: string, user: string) => ({ type: 'outbox.presence', kind: 'logout', id, user, data: JSON.stringify({ type: 3, user }) }) as const;
+
+  /** A connection that records the runs handed to it whole, as the real one writes them in one go. */
+  class RunConnection extends FakeConnection {
+    readonly runs: (readonly string[])[] = [];
+    sendMany(frames: readonly string[]): void {
+      this.runs.push(frames);
+      for (const data of frames) this.send(data);
+    }
+  }
+
+  it('announces each login to everyone logged in after it, the new user with its own frame, and lists them in login order', async () => {
+    const { outbox, attach } = harness();
+    const [alice, bob] = [attach('1'), attach('2')];
+    outbox.send(login('1', 'alice'));
+    await settle();
+    outbox.send(login('2', 'bob', '{"type":2,"user":"bob","token":"t"}'));
+    await settle();
+    expect(alice.take()).toEqual([{ type: 2, user: 'alice' }, { type: 2, user: 'bob' }]);
+    expect(bob.take()).toEqual([{ type: 2, user: 'bob', token: 't' }]);
+    outbox.send({ type: 'outbox.list', to: '2', requestId: 'who' });
+    await settle();
+    expect(bob.take()).toEqual([{ type: 6, users: ['alice', 'bob'], id: 'who' }]);
+    outbox.send(logout('1', 'alice'));
+    outbox.send({ type: 'outbox.list', to: '2' });
+    await settle();
+    expect(bob.take()).toEqual([{ type: 3, user: 'alice' }, { type: 6, users: ['bob'] }]);
+    expect(alice.take()).toEqual([]);
+  });
+
+  it('hands a storm’s run of logins to everyone already logged in as one array, and the newcomers their part frame by frame', async () => {
+    const outbox = createActor(outboxLogic).start();
+    const connections = ['1', '2', '3', '4', '5'].map((id) => {
+      const connection = new RunConnection();
+      outbox.send({ type: 'outbox.attach', id, connection });
+      return connection;
+    });
+    const [alice, bob, carol, dave, erin] = connections as [RunConnection, RunConnection, RunConnection, RunConnection, RunConnection];
+    outbox.send(login('1', 'alice'));
+    outbox.send(login('2', 'bob'));
+    await settle();
+    for (const connection of connections) connection.take();
+    // One turn: three logins and a logout.
+    outbox.send(login('3', 'carol'));
+    outbox.send(login('4', 'dave'));
+    outbox.send(logout('2', 'bob'));
+    outbox.send(login('5', 'erin'));
+    await settle();
+    // Alice was there throughout: the whole run, handed once, the same array she would share with any other veteran.
+    expect(alice.runs).toHaveLength(1);
+    expect(alice.take()).toEqual([{ type: 2, user: 'carol' }, { type: 2, user: 'dave' }, { type: 3, user: 'bob' }, { type: 2, user: 'erin' }]);
+    // Bob heard what came before his logout; the newcomers, what came from their own login on.
+    expect(bob.take()).toEqual([{ type: 2, user: 'carol' }, { type: 2, user: 'dave' }]);
+    expect(carol.take()).toEqual([{ type: 2, user: 'carol' }, { type: 2, user: 'dave' }, { type: 3, user: 'bob' }, { type: 2, user: 'erin' }]);
+    expect(dave.take()).toEqual([{ type: 2, user: 'dave' }, { type: 3, user: 'bob' }, { type: 2, user: 'erin' }]);
+    expect(erin.take()).toEqual([{ type: 2, user: 'erin' }]);
+  });
+});

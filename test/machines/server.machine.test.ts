@@ -41,18 +41,24 @@ describe('server machine', () => {
     expect(children()).toEqual(['session:1', 'session:2']);
   });
 
-  it('sends each broadcast to the outbox once, with every recipient connection id', async () => {
+  it('announces each login to the outbox once, which delivers it to everyone logged in', async () => {
     const { server, connect } = start();
-    const delivered: unknown[] = [];
+    const announced: unknown[] = [];
     server.system.inspect((inspection) => {
-      if (inspection.type === '@xstate.event' && inspection.event.type === 'outbox.presence') delivered.push(inspection.event);
+      if (inspection.type === '@xstate.event' && inspection.event.type === 'outbox.presence') announced.push(inspection.event);
     });
-    await connect('alice');
-    await connect('bob');
+    const alice = await connect('alice');
+    const bob = await connect('bob');
     await connect('carol');
     expect(server.getSnapshot().children.outbox).toBeDefined();
-    // Each login is announced to everyone logged in so far: one outbox event each, to 1, 2 and 3 connections.
-    expect(delivered.map((event) => (event as { to: unknown[] }).to)).toEqual([['1'], ['1', '2'], ['1', '2', '3']]);
+    // One outbox event per login, whatever the number of users: the outbox keeps who is logged in.
+    expect(announced).toMatchObject([
+      { kind: 'login', id: '1', user: 'alice', data: '{"type":2,"user":"alice"}' },
+      { kind: 'login', id: '2', user: 'bob' },
+      { kind: 'login', id: '3', user: 'carol' },
+    ]);
+    expect(alice.connection.take().filter((frame) => (frame as { type: number }).type === 2)).toHaveLength(3);
+    expect(bob.connection.take().filter((frame) => (frame as { type: number }).type === 2)).toHaveLength(2);
   });
 
   it('spawns a channel on the first join and stops it when the last member leaves', async () => {
@@ -200,6 +206,7 @@ describe('server machine', () => {
     // The server takes the nick, then hears that the session ended without having left `active` through its exit.
     server.send({ type: 'xstate.done.actor.session:2' } as never);
     expect(server.getSnapshot().context.nicks.has('alice')).toBe(false);
+    await settle();
     expect(watcher.connection.take()).toEqual([{ type: 3, user: 'alice' }]);
     expect(alice.id).toBe('2');
   });
