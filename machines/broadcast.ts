@@ -76,7 +76,7 @@ export function announce(
   token?: string,
 ): void {
   const data = encode(kind === 'login' ? { type: 2, user } : { type: 3, user });
-  const own = token === undefined ? {} : { own: encode({ type: 2, user, token }) };
+  const own = token === undefined ? {} : { tokenFrame: encode({ type: 2, user, token }) };
   enqueue.sendTo(outboxOf(system), { type: 'outbox.presence', kind, id, user, data, ...own });
 }
 

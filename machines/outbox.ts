@@ -48,11 +48,12 @@ export type OutboxEvent =
   | { type: 'outbox.publish'; channel: string; head: string; to: readonly string[]; joiner?: Joiner; leaver?: Leaver; from?: string }
   /**
    * Connection `id` logged in or out as `user`: `data` goes to everyone
-   * logged in from then on (the new user included; `own` instead, if given,
-   * to the new user), and the outbox's list of who is logged in changes. In
+   * logged in from then on (the new user included; `tokenFrame` instead, if given,
+   * to the new user: its login frame with its resume token, a secret the
+   * inspector redacts by the field's name), and the outbox's list of who is logged in changes. In
    * a cluster, every node hears it.
    */
-  | { type: 'outbox.presence'; kind: 'login' | 'logout'; id: string; user: string; data: string; own?: string }
+  | { type: 'outbox.presence'; kind: 'login' | 'logout'; id: string; user: string; data: string; tokenFrame?: string }
   /**
    * A user list for one client (type 6): everyone logged in, from the
    * outbox's own list; or, with `channel`, that channel's members as this
@@ -295,14 +296,14 @@ export function announce(run: readonly Presence[], presence: LoggedIn, connectio
   if (run.length === 1) {
     const event = run[0]!;
     presence.apply(event);
-    for (const id of presence.nicks.keys()) send(id, id === event.id && event.own !== undefined ? event.own : event.data);
+    for (const id of presence.nicks.keys()) send(id, id === event.id && event.tokenFrame !== undefined ? event.tokenFrame : event.data);
     return;
   }
   const changing = new Set(run.map((event) => event.id));
   for (const event of run) {
     presence.apply(event);
     for (const id of changing) {
-      if (presence.nicks.has(id)) send(id, id === event.id && event.own !== undefined ? event.own : event.data);
+      if (presence.nicks.has(id)) send(id, id === event.id && event.tokenFrame !== undefined ? event.tokenFrame : event.data);
     }
   }
   const frames = run.map((event) => event.data);

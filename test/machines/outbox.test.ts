@@ -104,7 +104,7 @@ describe('outbox', () => {
 
 describe('logins and logouts in the outbox', () => {
   const login = (id: string, user: string, own?: string) =>
-    ({ type: 'outbox.presence', kind: 'login', id, user, data: JSON.stringify({ type: 2, user }), ...(own ? { own } : {}) }) as const;
+    ({ type: 'outbox.presence', kind: 'login', id, user, data: JSON.stringify({ type: 2, user }), ...(own ? { tokenFrame: own } : {}) }) as const;
   const logout = (id: string, user: string) => ({ type: 'outbox.presence', kind: 'logout', id, user, data: JSON.stringify({ type: 3, user }) }) as const;
 
   /** A connection that records the runs handed to it whole, as the real one writes them in one go. */
