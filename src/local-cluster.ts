@@ -78,6 +78,7 @@ function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings | 'help'
   if (ports.length !== NODE_NAMES.length || ports.some((port) => port === undefined)) {
     throw new StartError(`--ports must be two whole numbers from 0 to 65535, one per node, such as ${DEFAULT_PORTS.join(',')}, not "${values.ports}".`);
   }
+  if (ports[0] !== 0 && ports[0] === ports[1]) throw new StartError(`--ports must be two different ports, one per node, not "${values.ports}".`);
   const redisPort = values['redis-port'] === undefined ? DEFAULT_REDIS_PORT : portOf(values['redis-port']);
   if (redisPort === undefined) throw new StartError(`--redis-port must be a whole number from 0 to 65535, not "${values['redis-port']}".`);
   return {

@@ -140,6 +140,7 @@ describe('npm run cluster without redis-server', () => {
   it.each([
     [['--ports', '8667'], '--ports must be two whole numbers from 0 to 65535, one per node, such as 8667,8668, not "8667".'],
     [['--ports', '8667,x'], '--ports must be two whole numbers from 0 to 65535, one per node, such as 8667,8668, not "8667,x".'],
+    [['--ports', '8667,8667'], '--ports must be two different ports, one per node, not "8667,8667".'],
     [['--redis-port', '70000'], '--redis-port must be a whole number from 0 to 65535, not "70000".'],
     [['--colour'], "Unknown option '--colour'. Run with --help to see the options."],
   ])('refuses %j in one line with exit code 2', async (args, message) => {
