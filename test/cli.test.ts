@@ -7,14 +7,17 @@ import { request } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { expectAuthRequired, PASSWORD, register, signIn } from './support/auth.js';
 import { WebSocket } from 'ws';
 import { CLI, freshDataDir, lineWhere, useCli } from './support/cli-process.js';
 import { TestClient } from './support/client.js';
+import { describeWithRedis, useRedis } from './support/redis.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// A REDIS_URL in the environment of whoever runs the tests would put every server below in cluster mode; the tests that want one give it.
+delete process.env.REDIS_URL;
 const children: ChildProcess[] = [];
 /** Process groups started by tests: killed whole, so a server left behind by its npm parent dies too. */
 const groups: number[] = [];
@@ -210,6 +213,11 @@ describe('the command line', () => {
     [['--inspect-history', '50'], "--inspect-history sizes the built-in inspector's history: add --inspect"],
     [['--node-name', 'eu west'], '--node-name takes 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit, not "eu west".'],
     [['--metrics-public=yes'], "Option '--metrics-public' does not take an argument. Run with --help to see the options."],
+    [['--redis', 'localhost:6379'], '--redis takes a Redis URL such as redis://127.0.0.1:6379/0 (or rediss:// for TLS), not "localhost:6379".'],
+    [['--redis', 'http://127.0.0.1:6379'], '--redis takes a Redis URL such as redis://127.0.0.1:6379/0'],
+    [['--redis', 'redis://127.0.0.1:6379', '--store', 'memory'], '--redis keeps everything in Redis: drop --store and --data-dir, or drop --redis.'],
+    [['--redis', 'redis://127.0.0.1:6379', '--data-dir', '/tmp/x'], '--redis keeps everything in Redis: drop --store and --data-dir, or drop --redis.'],
+    [['--store', 'sqlite', '--redis', 'redis://127.0.0.1:6379'], '--redis keeps everything in Redis: drop --store and --data-dir, or drop --redis.'],
   ])('refuses %j with one line naming the problem and exit code 2', async (args, message) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
@@ -333,6 +341,84 @@ describe('the command line', () => {
     const { code, stderr } = await exitOf(child);
     expect(code).toBe(1);
     expect(stderr).toContain(`Port ${port} on 127.0.0.1 is already in use`);
+  });
+});
+
+describe('the command line in cluster mode', () => {
+  it('refuses a bad REDIS_URL as it refuses a bad --redis, and REDIS_URL with --store, with exit code 2', async () => {
+    for (const [env, args, message] of [
+      [{ REDIS_URL: '127.0.0.1:6379' }, [], 'REDIS_URL takes a Redis URL such as redis://127.0.0.1:6379/0 (or rediss:// for TLS), not "127.0.0.1:6379".'],
+      [{ REDIS_URL: 'redis://127.0.0.1:6379' }, ['--store', 'memory'], '--redis keeps everything in Redis: drop --store and --data-dir, or drop --redis.'],
+    ] as const) {
+      const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+      children.push(child);
+      const { code, stderr } = await exitOf(child);
+      expect(code).toBe(2);
+      expect(stderr.trimEnd().split('\n')).toEqual([message]);
+    }
+  });
+
+  it('exits 1 with one line naming the Redis it cannot reach (its password hidden) and what to do', async () => {
+    // Port 1 (tcpmux) has no listener on any machine these tests run on: connecting is refused at once.
+    const child = spawn(process.execPath, [CLI, '--port', '0', '--redis', 'redis://:hunter2@127.0.0.1:1/0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    const { code, stderr, stdout } = await exitOf(child);
+    expect(code).toBe(1);
+    expect(stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^Cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1\/0 \(.+\): start Redis, or check --redis \/ REDIS_URL\.$/)]);
+    expect(stderr + stdout).not.toContain('hunter2');
+    expect(stdout).not.toContain('listening');
+  });
+});
+
+describeWithRedis('the command line on a real Redis', () => {
+  const redis = useRedis();
+  // Every node below uses the default key prefix: a node killed by the previous test must not hold its nicks in this one.
+  beforeEach(async () => {
+    const client = redis.client();
+    await client.flushall();
+    client.disconnect();
+  });
+
+  it('with --redis, logs the store as that Redis with its node name, and serves', async () => {
+    const { url, lines } = await run(['--port', '0', '--redis', redis.url, '--node-name', 'eu-1']);
+    expect(lines.find((line) => line.store !== undefined)).toMatchObject({
+      level: 30,
+      store: 'redis',
+      location: redis.url,
+      node: 'eu-1',
+      msg: `store: redis (${redis.url}), cluster node eu-1`,
+    });
+    expect(lines.find((line) => line.url !== undefined)).toMatchObject({ node: 'eu-1', msg: `listening on ${url}` });
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok', sessions: 0, channels: 0 });
+    const alice = await TestClient.login(url, 'alice');
+    alice.send({ type: 4, channel: '#django' });
+    await alice.expect({ type: 4, channel: '#django', user: 'alice' });
+    await alice.terminate();
+  });
+
+  it('takes the Redis from REDIS_URL, and without --node-name names its node after the host', async () => {
+    const { lines } = await run(['--port', '0'], { REDIS_URL: redis.url });
+    const store = lines.find((line) => line.store !== undefined);
+    expect(store).toMatchObject({ store: 'redis', location: redis.url, node: expect.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]*-[0-9a-f]{6}$/) });
+    expect(store!.msg).toBe(`store: redis (${redis.url}), cluster node ${String(store!.node)}`);
+  });
+
+  it('runs as many nodes as are started on one Redis: a login on one is announced on the other, and SIGTERM on one logs its users out once', async () => {
+    const a = await run(['--port', '0', '--redis', redis.url, '--node-name', 'a']);
+    const b = await run(['--port', '0', '--redis', redis.url, '--node-name', 'b']);
+    const bob = await TestClient.login(b.url, 'bob');
+    const alice = await TestClient.login(a.url, 'alice');
+    await bob.expect({ type: 2, user: 'alice' });
+    const taken = await TestClient.connect(b.url, 'Alice');
+    await taken.expectError('nick_taken');
+
+    a.child.kill('SIGTERM');
+    expect((await alice.closed).code).toBe(1001);
+    const [code] = await once(a.child, 'exit');
+    expect(code).toBe(0);
+    await bob.expect({ type: 3, user: 'alice' });
+    await bob.expectQuiet();
+    await bob.terminate();
   });
 });
 

@@ -37,7 +37,8 @@ export function useCli(): (args: string[], options?: { env?: Record<string, stri
   });
   return async (args, { env = {}, nodeArgs = [] } = {}) => {
     const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], {
-      env: { ...process.env, DATA_DIR: freshDataDir(), ...env },
+      // REDIS_URL only when the test gives one: one in the environment of whoever runs the tests would make every server a cluster node.
+      env: { ...process.env, DATA_DIR: freshDataDir(), REDIS_URL: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);
