@@ -45,8 +45,8 @@ const UNAVAILABLE = encode(errorFrame('unavailable', undefined, 'The chat cluste
 /** One channel with members (or joins on their way) on this node. */
 interface ChannelState {
   name: string;
-  /** Members on this node who receive the channel's events, by connection id, in join order. */
-  roster: Set<string>;
+  /** Members on this node who receive the channel's events, by connection id, in join order, with their nicks. */
+  roster: Map<string, string>;
   /** The offset of the last event applied; undefined until the first one arrives after subscribing. */
   last: number | undefined;
   /** Events that arrived after a gap, waiting for the gap to be filled. */
@@ -82,7 +82,7 @@ export function createClusterOutbox(settings: ClusterOutboxSettings | (() => Clu
     const fail = (error: unknown) => onError?.(error);
 
     const deliver = (state: ChannelState, data: string, except?: string) => {
-      for (const id of state.roster) {
+      for (const id of state.roster.keys()) {
         if (id === except) continue;
         const waiting = state.catching.get(id);
         if (waiting) waiting.push(data);
@@ -95,7 +95,7 @@ export function createClusterOutbox(settings: ClusterOutboxSettings | (() => Clu
       if (state) return state;
       const created: ChannelState = {
         name,
-        roster: new Set(),
+        roster: new Map(),
         last: undefined,
         early: [],
         filling: false,
@@ -226,7 +226,7 @@ export function createClusterOutbox(settings: ClusterOutboxSettings | (() => Clu
       if (event.kind === 'join') {
         if (local && !state.roster.has(event.member)) {
           deliver(state, event.data, event.member);
-          state.roster.add(event.member);
+          state.roster.set(event.member, (JSON.parse(event.data) as { user: string }).user);
           catchUp(state, event);
         } else deliver(state, event.data);
       } else if (event.kind === 'leave') {
@@ -329,6 +329,8 @@ export function createClusterOutbox(settings: ClusterOutboxSettings | (() => Clu
           for (const state of channels.values()) {
             state.last = undefined;
             state.early = [];
+            const members = Array.from(state.roster, ([id, user]) => ({ id, user }));
+            if (members.length > 0) bus.restoreMembers(state.name, members).catch(fail);
           }
         }
         const leaves = failedLeaves;

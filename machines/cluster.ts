@@ -91,4 +91,10 @@ export interface ClusterBus {
   members(channel: string): Promise<string[]>;
   /** Connection `id` is gone: any nick it still holds without having logged in is freed. */
   forget(id: string): void;
+  /**
+   * Puts this node's members of `channel` back into the cluster's view of
+   * who is where, after the cluster lost its data (a new epoch): the nodes
+   * still hold their sessions, Redis no longer knows them.
+   */
+  restoreMembers(channel: string, members: readonly { id: string; user: string }[]): Promise<void>;
 }

@@ -203,6 +203,13 @@ export class RedisBus implements ClusterBus {
     return nicksOf(await this.timed('members', this.command.zrange(this.keys.members(channel), '0', '-1')));
   }
 
+  async restoreMembers(channel: string, members: readonly { id: string; user: string }[]): Promise<void> {
+    const entries = members.flatMap(({ id, user }) => [0, `${this.node}|${id}|${user}`]);
+    await this.track(
+      Promise.all([this.command.zadd(this.keys.members(channel), ...entries), this.command.sadd(this.keys.nodeChannels(this.node), channel)]),
+    );
+  }
+
   forget(id: string): void {
     if (this.claiming.has(id)) this.abandoned.add(id);
     const claim = this.claims.get(id);
@@ -313,7 +320,27 @@ export class RedisBus implements ClusterBus {
 
   private async loadEpoch(): Promise<void> {
     await this.command.set(this.keys.epoch, randomBytes(8).toString('hex'), 'NX');
+    const previous = this.epoch;
     this.epoch = (await this.command.get(this.keys.epoch)) ?? this.epoch;
+    if (previous !== '' && previous !== this.epoch) await this.restoreClaims();
+  }
+
+  /**
+   * Redis came back without its data: this node's logged-in users claim
+   * their nicks again, so nobody else can take them while they are online.
+   * (A nick someone took in the meantime stays theirs.)
+   */
+  private async restoreClaims(): Promise<void> {
+    let score = 0;
+    await Promise.all(
+      Array.from(this.claims, ([conn, { key, holder }]) =>
+        Promise.all([
+          this.command.hsetnx(this.keys.nicks, key, holder),
+          this.command.zadd(this.keys.users, (score += 1), holder),
+          this.command.hset(this.keys.sessions(this.node), conn, key),
+        ]),
+      ),
+    );
   }
 
   private async statusChanged(): Promise<void> {

@@ -219,6 +219,38 @@ describeWithRedis('a cluster when things fail', () => {
     await login(a, 'carol');
   }, 30_000);
 
+  it('keeps serving in a new epoch when Redis comes back empty, with who is online and where put back', async () => {
+    const a = await node('a', { cluster: { liveness: TEST_LIVENESS } });
+    const b = await node('b', { cluster: { liveness: TEST_LIVENESS } });
+    const alice = await login(a, 'alice');
+    const bob = await login(b, 'bob');
+    const first = await join(alice, '#d');
+    await join(bob, '#d');
+    await alice.until((frame) => frame.type === 4 && frame.user === 'bob');
+
+    await redis.kill();
+    await redis.start();
+    for (const server of [a, b]) {
+      while ((await fetch(`${server.url}/healthz`)).status !== 200) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    alice.send({ type: 0, dest: '#d', message: 'after the loss' });
+    const heard = await bob.until((frame) => frame.type === 0);
+    // Offsets start again, in a new epoch: a client's old offsets are not mistaken for these.
+    expect(heard).toMatchObject({ message: 'after the loss', offset: 1 });
+    await alice.until((frame) => frame.type === 0 && frame.message === 'after the loss');
+    bob.send({ type: 6, id: 'all' });
+    expect(((await bob.until((frame) => frame.id === 'all')).users as string[]).sort()).toEqual(['alice', 'bob']);
+    bob.send({ type: 6, channel: '#d', id: 'room' });
+    expect(((await bob.until((frame) => frame.id === 'room')).users as string[]).sort()).toEqual(['alice', 'bob']);
+    const impostor = track(await TestClient.connect(b.url, 'ALICE'));
+    await impostor.expectError('nick_taken');
+    // A rejoin with the old epoch's offset is told what it missed cannot be recovered.
+    bob.send({ type: 5, channel: '#d' });
+    await bob.until((frame) => frame.type === 5 && frame.user === 'bob');
+    bob.send({ type: 4, channel: '#d', since: 2, epoch: first.epoch });
+    expect(await bob.until((frame) => frame.type === 4 && frame.user === 'bob')).toMatchObject({ recovered: false });
+  }, 30_000);
+
   it('lets exactly one of two logins of one nick on two nodes win', async () => {
     const a = await node('a');
     const b = await node('b');

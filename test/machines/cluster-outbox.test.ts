@@ -112,7 +112,7 @@ describe('a cluster node’s outbox', () => {
     expect(alice.connection.take()).toEqual([{ type: 4, channel: '#x', user: 'bob', offset: 5, time: 1_005 }]);
   });
 
-  it('counts again from offset 1 when the cluster comes back in a new epoch, rather than taking the new offsets for old ones', async () => {
+  it('counts again from offset 1 when the cluster comes back in a new epoch, and puts its members back, rather than taking the new offsets for old ones', async () => {
     const cluster = new FakeCluster();
     const a = node(cluster, 'a');
     const b = node(cluster, 'b');
@@ -124,6 +124,10 @@ describe('a cluster node’s outbox', () => {
     await flush(cluster);
     bob.connection.take();
     cluster.loseData('second-epoch');
+    await settle();
+    // Each node puts its members back into the cluster's view of the channel.
+    expect(a.bus.restored).toEqual([{ channel: '#x', members: [{ id: alice.id, user: 'alice' }] }]);
+    expect(b.bus.restored).toEqual([{ channel: '#x', members: [{ id: bob.id, user: 'bob' }] }]);
     alice.send({ type: 'client.message', channel: '#x', message: 'still here' });
     await flush(cluster);
     expect(bob.connection.take()).toEqual([{ type: 0, dest: '#x', message: 'still here', user: 'alice', offset: 1, time: 1_001 }]);

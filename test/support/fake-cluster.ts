@@ -130,6 +130,12 @@ export class FakeBus implements ClusterBus {
     this.forgotten.push(id);
   }
 
+  readonly restored: { channel: string; members: readonly { id: string; user: string }[] }[] = [];
+
+  async restoreMembers(channel: string, members: readonly { id: string; user: string }[]): Promise<void> {
+    this.restored.push({ channel, members });
+  }
+
   async claim(input: ClaimInput): Promise<ClaimOutcome> {
     const key = input.nick.toLowerCase();
     if (this.cluster.nicks.has(key) && !input.owner) return { ok: false, code: 'nick_taken' };
