@@ -46,7 +46,7 @@ export function publish(
   channel: string,
   to: readonly string[],
   frame: ServerFrame,
-  extra: { joiner?: Joiner; leaver?: Leaver; from?: string } = {},
+  extra: { joiner?: Joiner; leaver?: Leaver; from?: string; requestId?: RequestId } = {},
 ): void {
   const data = encode(frame);
   enqueue.sendTo(outboxOf(system), { type: 'outbox.publish', channel, head: data.slice(0, -1), to, ...extra });

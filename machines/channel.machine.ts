@@ -33,7 +33,8 @@ export type ChannelEvent =
    * `unheard`: its join never reached anyone (the cluster refused it), so nobody hears of the leave either.
    */
   | { type: 'channel.leave'; id: string; disconnected: boolean; unheard?: boolean }
-  | { type: 'channel.say'; id: string; message: string }
+  /** `requestId`: the client's id for the message, echoed if it cannot be sent. */
+  | { type: 'channel.say'; id: string; message: string; requestId?: RequestId }
   /** `replyTo`: the connection id the answer goes to. */
   | { type: 'channel.list'; replyTo: string; requestId?: RequestId };
 
@@ -109,7 +110,7 @@ export const channelMachine = setup({
         context.name,
         recipients(context.members),
         { type: 0, dest: context.name, message: event.message, user: sender.nick },
-        { from: event.id },
+        { from: event.id, ...(event.requestId === undefined ? {} : { requestId: event.requestId }) },
       );
     }),
     answerList: enqueueActions(({ context, event, enqueue, system }) => {

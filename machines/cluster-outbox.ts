@@ -16,7 +16,7 @@
  */
 import { fromCallback } from 'xstate';
 import type { ClusterBus, EventKind, SequencedEvent, SequenceRequest } from './cluster.js';
-import { encode, errorFrame, usersFrame } from './frames.js';
+import { encode, errorFrame, usersFrame, type RequestId } from './frames.js';
 import { asHistory, isRecovered, withFields } from './history.js';
 import { announce, LoggedIn, type Joiner, type OutboxEvent, type Publish } from './outbox.js';
 import type { Connection } from './socket.js';
@@ -40,7 +40,7 @@ export type ClusterOutboxEvent =
 /** The most events one gap-filling read asks for; a longer gap takes several reads. */
 const FILL_BATCH = 1_000;
 
-const UNAVAILABLE = encode(errorFrame('unavailable', undefined, 'The chat cluster could not take this, so it was not sent. Try again shortly.'));
+const NOT_TAKEN = 'The chat cluster could not take this, so it was not sent. Try again shortly.';
 
 /** One channel with members (or joins on their way) on this node. */
 interface ChannelState {
@@ -54,7 +54,7 @@ interface ChannelState {
   filling: boolean;
   subscribed: boolean;
   /** Requests waiting for the subscription, in the order they came. */
-  queued: { request: SequenceRequest; from: string | undefined }[];
+  queued: { request: SequenceRequest; from: string | undefined; requestId?: RequestId }[];
   /** Requests sent and not yet answered. */
   inflight: number;
   /** The highest offset the sequencer gave one of this node's requests. */
@@ -113,13 +113,13 @@ export function createClusterOutbox(settings: ClusterOutboxSettings | (() => Clu
           created.subscribed = true;
           const queued = created.queued;
           created.queued = [];
-          for (const { request, from } of queued) sequence(created, request, from);
+          for (const { request, from, requestId } of queued) sequence(created, request, from, requestId);
         },
         (error: unknown) => {
           fail(error);
           const queued = created.queued;
           created.queued = [];
-          for (const { request, from } of queued) refused(created, request, from);
+          for (const { request, from, requestId } of queued) refused(created, request, from, requestId);
           forgetIfIdle(created);
         },
       );
@@ -135,7 +135,7 @@ export function createClusterOutbox(settings: ClusterOutboxSettings | (() => Clu
       if (state.subscribed) bus.unsubscribe(state.name);
     };
 
-    const sequence = (state: ChannelState, request: SequenceRequest, from: string | undefined) => {
+    const sequence = (state: ChannelState, request: SequenceRequest, from: string | undefined, requestId?: RequestId) => {
       state.inflight += 1;
       bus.sequence(request).then(
         (offset) => {
@@ -146,15 +146,15 @@ export function createClusterOutbox(settings: ClusterOutboxSettings | (() => Clu
         (error: unknown) => {
           state.inflight -= 1;
           fail(error);
-          refused(state, request, from);
+          refused(state, request, from, requestId);
           forgetIfIdle(state);
         },
       );
     };
 
     /** The cluster did not take a request: nobody anywhere heard it, so only this node's side is put right. */
-    const refused = (state: ChannelState, request: SequenceRequest, from: string | undefined) => {
-      if (from !== undefined) send(from, UNAVAILABLE);
+    const refused = (state: ChannelState, request: SequenceRequest, from: string | undefined, requestId?: RequestId) => {
+      if (from !== undefined) send(from, encode(errorFrame('unavailable', requestId, NOT_TAKEN)));
       if (request.kind === 'join') {
         state.joiners.delete(request.member);
         sendBack({ type: 'cluster.joinFailed', id: request.member, channel: state.name } satisfies ClusterOutboxEvent);
@@ -178,8 +178,8 @@ export function createClusterOutbox(settings: ClusterOutboxSettings | (() => Clu
         member,
         disconnected: event.leaver?.disconnected ?? false,
       };
-      if (state.subscribed) sequence(state, request, event.from);
-      else state.queued.push({ request, from: event.from });
+      if (state.subscribed) sequence(state, request, event.from, event.requestId);
+      else state.queued.push({ request, from: event.from, ...(event.requestId === undefined ? {} : { requestId: event.requestId }) });
     };
 
     /** Sends a local joiner its past, then its own join, then whatever came for it meanwhile. */

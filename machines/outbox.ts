@@ -45,7 +45,7 @@ export type OutboxEvent =
    * say whose membership it changes, which a cluster's outbox applies to its
    * own delivery list once the event comes back numbered.
    */
-  | { type: 'outbox.publish'; channel: string; head: string; to: readonly string[]; joiner?: Joiner; leaver?: Leaver; from?: string }
+  | { type: 'outbox.publish'; channel: string; head: string; to: readonly string[]; joiner?: Joiner; leaver?: Leaver; from?: string; requestId?: RequestId }
   /**
    * Connection `id` logged in or out as `user`: `data` goes to everyone
    * logged in from then on (the new user included; `tokenFrame` instead, if given,
@@ -99,7 +99,13 @@ const GROUP_COMMIT_MS = 1;
 const GROUP_COMMIT_TURNS = 4;
 const GROUP_COMMIT_EVENTS = 256;
 
-const UNAVAILABLE = encode(errorFrame('unavailable', undefined, 'The server could not store this, so it was not sent. Try again shortly.'));
+const NOT_STORED = 'The server could not store this, so it was not sent. Try again shortly.';
+const UNAVAILABLE = encode(errorFrame('unavailable', undefined, NOT_STORED));
+
+/** The error for a request the store could not take, with the request's id when it had one. */
+function unavailable(requestId: RequestId | undefined): string {
+  return requestId === undefined ? UNAVAILABLE : encode(errorFrame('unavailable', requestId, NOT_STORED));
+}
 
 /**
  * The outbox's logic over a given history. `settings` may be a function, to
@@ -219,14 +225,15 @@ export function createOutbox(settings: OutboxSettings | (() => OutboxSettings)) 
           } else if (event.type === 'outbox.publish') {
             const record = stored?.[next++];
             if (record) deliverPublish(event, record);
-            else if (event.from !== undefined) send(event.from, UNAVAILABLE);
+            else if (event.from !== undefined) send(event.from, unavailable(event.requestId));
           } else if (event.type === 'outbox.page') {
             answerPage(event, firstOffsetAfter(batch, i, event.channel, stored));
           } else apply(event);
         } catch (error) {
           onError?.(error);
           const to = event.type === 'outbox.page' ? event.to : event.type === 'outbox.publish' ? event.from : undefined;
-          if (to !== undefined) send(to, UNAVAILABLE);
+          const requestId = event.type === 'outbox.page' || event.type === 'outbox.publish' ? event.requestId : undefined;
+          if (to !== undefined) send(to, unavailable(requestId));
         }
       }
       afterFlush?.();

@@ -206,7 +206,12 @@ export const sessionMachine = setup({
     }),
     relayMessage: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'client.message');
-      toChannel(enqueue, context, event.channel, { type: 'channel.say', id: context.id, message: event.message });
+      toChannel(enqueue, context, event.channel, {
+        type: 'channel.say',
+        id: context.id,
+        message: event.message,
+        ...(event.id === undefined ? {} : { requestId: event.id }),
+      });
     }),
     /** The outbox answers from the store, after every frame already on its way to this client. */
     requestPage: enqueueActions(({ context, event, enqueue, system }) => {

@@ -74,7 +74,11 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   let stopping = false;
+  let first: { signal: string; at: number } | undefined;
   const shutDown = (signal: string) => {
+    // Ctrl-C under `npm start` reaches the server twice: from the terminal, and from npm passing it on.
+    if (first && first.signal === signal && Date.now() - first.at < REPEAT_WINDOW_MS) return;
+    first ??= { signal, at: Date.now() };
     if (stopping) {
       // Whoever sends it twice wants the process gone now, not after the drain.
       writeStderr(`${signal} again during shutdown: exiting at once, without waiting for clients to close.`);
@@ -124,6 +128,8 @@ async function main(): Promise<void> {
   }
 }
 
+/** A second copy of the same signal this soon after the first is the same request, not a second one. */
+const REPEAT_WINDOW_MS = 200;
 /** How long after the shutdown grace the process is ended whatever it is doing. */
 const HARD_DEADLINE_MARGIN_MS = 2_000;
 /** How long a clean exit waits for queued log lines to be read. */

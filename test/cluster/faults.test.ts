@@ -4,6 +4,8 @@
  * nick on two nodes, a node drained, an owner signing in on another node.
  * Real redis-server, real sockets; the killed node is a real process.
  */
+import { rmSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { CHEAP_SCRYPT } from '../support/accounts.js';
 import { PASSWORD, register } from '../support/auth.js';
@@ -137,8 +139,8 @@ describeWithRedis('a cluster when things fail', () => {
     await alice.next((frame) => frame.type === 0);
 
     await redis.stop();
-    alice.send({ type: 0, dest: '#room', message: 'while away' });
-    await alice.expectError('unavailable');
+    alice.send({ type: 0, dest: '#room', message: 'while away', id: 'm1' });
+    await alice.expectError('unavailable', 'm1');
     await expect(TestClient.connect(b.url, 'carol')).rejects.toThrow('HTTP 503');
     const health = await fetch(`${a.url}/healthz`);
     expect(health.status).toBe(503);
@@ -229,6 +231,8 @@ describeWithRedis('a cluster when things fail', () => {
     await alice.until((frame) => frame.type === 4 && frame.user === 'bob');
 
     await redis.kill();
+    // Nothing saved comes back: not even an earlier test's dump.
+    rmSync(joinPath(redis.dir, 'dump.rdb'), { force: true });
     await redis.start();
     for (const server of [a, b]) {
       while ((await fetch(`${server.url}/healthz`)).status !== 200) await new Promise((resolve) => setTimeout(resolve, 50));

@@ -1,7 +1,8 @@
 /**
  * @module shutdown.test: SIGTERM and SIGINT always end the real CLI: within
  * the shutdown grace plus 2 s even when a part of it never finishes closing
- * (exit 1, the reason on standard error), and at once on a second signal.
+ * (exit 1, the reason on standard error), and at once on a second signal
+ * (but not on the same Ctrl-C delivered twice).
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -80,6 +81,20 @@ describe('shutdown', () => {
     const stop = await signal(child, 'SIGINT');
     expect(stop.code).toBe(0);
     expect(stop.ms).toBeLessThan(2_000);
+    expect(stderr()).toBe('');
+  });
+
+  it('drains once on a Ctrl-C that arrives twice at once, as under npm start (the terminal’s and npm’s copy)', async () => {
+    const { child, url } = await run(['--port', '0', '--shutdown-grace-ms', '10000']);
+    const stderr = stderrOf(child);
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/chat/login/polite`);
+    await once(ws, 'open');
+    const closed = once(ws, 'close') as Promise<[number, Buffer]>;
+    const exited = once(child, 'exit') as Promise<[number | null]>;
+    child.kill('SIGINT');
+    child.kill('SIGINT');
+    expect((await closed)[0]).toBe(1001);
+    expect((await exited)[0]).toBe(0);
     expect(stderr()).toBe('');
   });
 });

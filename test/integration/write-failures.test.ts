@@ -63,7 +63,7 @@ describe('a store that cannot write', () => {
     for (let n = 0; n < 5; n += 1) {
       alice.send({ type: 0, dest: '#x', message: `lost ${n}`, id: `m${n}` });
       const refusal = await alice.until((frame) => frame.type === -1);
-      expect(refusal).toMatchObject({ code: 'unavailable' });
+      expect(refusal).toMatchObject({ code: 'unavailable', id: `m${n}` });
     }
     const degraded = await health(server.url);
     expect(degraded.status).toBe(503);
