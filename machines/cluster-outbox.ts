@@ -18,7 +18,7 @@ import { fromCallback } from 'xstate';
 import type { ClusterBus, EventKind, SequencedEvent, SequenceRequest } from './cluster.js';
 import { encode, errorFrame, usersFrame, type RequestId } from './frames.js';
 import { asHistory, isRecovered, withFields } from './history.js';
-import { announce, LoggedIn, type Joiner, type OutboxEvent, type Publish } from './outbox.js';
+import { announce, applyToConnections, LoggedIn, type Joiner, type OutboxEvent, type Publish } from './outbox.js';
 import type { Connection } from './socket.js';
 
 export interface ClusterOutboxSettings {
@@ -376,20 +376,13 @@ export function createClusterOutbox(settings: ClusterOutboxSettings | (() => Clu
         case 'outbox.page':
           page(event);
           break;
-        case 'socket.send':
-          send(event.to, event.data);
-          break;
-        case 'socket.close':
-          connections.get(event.to)?.close(event.code, event.reason);
-          break;
-        case 'outbox.attach':
-          connections.set(event.id, event.connection);
-          break;
         case 'outbox.detach':
-          connections.delete(event.id);
+          applyToConnections(event, connections);
           presence.forget(event.id);
           bus.forget(event.id);
           break;
+        default:
+          applyToConnections(event, connections);
       }
     });
 

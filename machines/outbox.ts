@@ -137,19 +137,8 @@ export function createOutbox(settings: OutboxSettings | (() => OutboxSettings)) 
         case 'outbox.list':
           send(event.to, event.channel === undefined ? presence.listFrame(event.requestId) : encode(usersFrame(event.users ?? [], event.channel, event.requestId)));
           break;
-        case 'socket.send':
-          send(event.to, event.data);
-          break;
-        case 'socket.close':
-          connections.get(event.to)?.close(event.code, event.reason);
-          break;
-        case 'outbox.attach':
-          connections.set(event.id, event.connection);
-          break;
-        case 'outbox.detach':
-          connections.delete(event.id);
-          break;
         default:
+          applyToConnections(event, connections);
           break;
       }
     };
@@ -258,6 +247,29 @@ export function createOutbox(settings: OutboxSettings | (() => OutboxSettings)) 
       if (pending.length > 0) flush('at once');
     };
   });
+}
+
+/**
+ * What every outbox does alike with its connections: one frame to one
+ * client, a close, a socket attached or detached. Other events are not its.
+ */
+export function applyToConnections(event: OutboxEvent, connections: Map<string, Connection>): void {
+  switch (event.type) {
+    case 'socket.send':
+      connections.get(event.to)?.send(event.data);
+      break;
+    case 'socket.close':
+      connections.get(event.to)?.close(event.code, event.reason);
+      break;
+    case 'outbox.attach':
+      connections.set(event.id, event.connection);
+      break;
+    case 'outbox.detach':
+      connections.delete(event.id);
+      break;
+    default:
+      break;
+  }
 }
 
 /**

@@ -9,9 +9,9 @@ import type { Logger } from '../log.js';
 import { Keys } from './keys.js';
 import { Liveness, type LivenessOptions } from './liveness.js';
 import type { ThrottleFactory } from '../accounts/throttle.js';
-import { RedisAccounts } from './redis-accounts.js';
+import { maskRedisUrl, RedisAccounts } from './redis-accounts.js';
 import { RedisThrottle } from './redis-throttle.js';
-import { maskUrl, RedisBus } from './redis-bus.js';
+import { RedisBus } from './redis-bus.js';
 
 export interface ClusterNodeOptions {
   /** e.g. `redis://127.0.0.1:6379/0`. */
@@ -49,7 +49,7 @@ export class ClusterNode {
   static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
     const { logger } = options;
     const keys = new Keys(options.prefix);
-    const url = maskUrl(options.url);
+    const url = maskRedisUrl(options.url);
     let liveness: Liveness | undefined;
     const bus = await RedisBus.connect({
       url: options.url,

@@ -17,6 +17,7 @@ import type { ClusterBus, ClusterListener, ClusterReadResult, EventKind, Presenc
 import type { ReadQuery } from '../../machines/history.js';
 import { nickKey } from '../../machines/names.js';
 import { Keys } from './keys.js';
+import { maskRedisUrl } from './redis-accounts.js';
 import { CLAIM, RELEASE, SEQUENCE } from './scripts.js';
 
 export interface RedisBusOptions {
@@ -120,7 +121,7 @@ export class RedisBus implements ClusterBus {
     } catch (error) {
       bus.command.disconnect();
       bus.subscriber.disconnect();
-      throw new ClusterStartError(`Cannot reach Redis at ${maskUrl(options.url)} (${(error as Error).message}): start Redis, or check --redis / REDIS_URL.`);
+      throw new ClusterStartError(`Cannot reach Redis at ${maskRedisUrl(options.url)} (${(error as Error).message}): start Redis, or check --redis / REDIS_URL.`);
     }
     bus.wasUp = true;
     return bus;
@@ -412,15 +413,4 @@ function nicksOf(entries: string[]): string[] {
 /** Redis could not be reached when a node started: the CLI prints the message as one line and exits 1. */
 export class ClusterStartError extends Error {
   override name = 'ClusterStartError';
-}
-
-/** The URL with any password hidden, for logs and errors. */
-export function maskUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'the given URL';
-  }
 }

@@ -3,14 +3,14 @@
  * fake sequencer (test/support/fake-cluster.ts), with fake connections: what
  * each node delivers, and when, decided by what the cluster hands back.
  */
-import { createActor, type AnyActorRef } from 'xstate';
+import { createActor } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { createClusterOutbox } from '../../machines/cluster-outbox.js';
 import { serverMachine } from '../../machines/server.machine.js';
 import { withEffects } from '../../src/effects.js';
 import { settle, testAccounts } from '../support/accounts.js';
 import { FakeCluster, type FakeBus } from '../support/fake-cluster.js';
-import { FakeConnection } from '../support/fake-connection.js';
+import { connector } from '../support/server-actor.js';
 
 function node(cluster: FakeCluster, name: string, historyOnJoin = 0) {
   const bus = cluster.bus(name);
@@ -18,16 +18,22 @@ function node(cluster: FakeCluster, name: string, historyOnJoin = 0) {
   const server = createActor(withEffects(serverMachine, testAccounts(), { outbox, claimNick: (input) => bus.claim(input) }), {
     input: { clustered: true },
   }).start();
-  let next = 0;
-  const connect = async (nick: string) => {
-    const id = String(++next);
-    const connection = new FakeConnection();
-    server.send({ type: 'connection.open', id, nick, address: '127.0.0.1', connection });
-    const session = server.system.get(`session:${id}`) as AnyActorRef;
-    await settle();
-    return { id, connection, session, send: (event: Parameters<AnyActorRef['send']>[0]) => session.send(event) };
-  };
-  return { bus, server, connect };
+  return { bus, server, connect: connector(server) };
+}
+
+/** Alice on node a and Bob on node b, both in #x, their frames so far taken. */
+async function aliceAndBobInX(cluster: FakeCluster) {
+  const a = node(cluster, 'a');
+  const b = node(cluster, 'b');
+  const alice = await a.connect('alice');
+  const bob = await b.connect('bob');
+  alice.send({ type: 'client.join', channel: '#x' });
+  await flush(cluster);
+  bob.send({ type: 'client.join', channel: '#x' });
+  await flush(cluster);
+  alice.connection.take();
+  bob.connection.take();
+  return { a, b, alice, bob };
 }
 
 /** Lets every promise settle and the cluster hand out what is on its way, until nothing moves. */
@@ -44,16 +50,7 @@ const messages = (frames: unknown[]) => frames.filter((frame) => (frame as { typ
 describe('a cluster node’s outbox', () => {
   it('delivers a channel event on every node, the sender’s too, only once the sequencer hands it back', async () => {
     const cluster = new FakeCluster();
-    const a = node(cluster, 'a');
-    const b = node(cluster, 'b');
-    const alice = await a.connect('alice');
-    const bob = await b.connect('bob');
-    alice.send({ type: 'client.join', channel: '#x' });
-    await flush(cluster);
-    bob.send({ type: 'client.join', channel: '#x' });
-    await flush(cluster);
-    alice.connection.take();
-    bob.connection.take();
+    const { alice, bob } = await aliceAndBobInX(cluster);
 
     alice.send({ type: 'client.message', channel: '#x', message: 'hi' });
     await settle();
@@ -68,15 +65,7 @@ describe('a cluster node’s outbox', () => {
 
   it('fills a gap from the kept stream before it delivers what came after it', async () => {
     const cluster = new FakeCluster();
-    const a = node(cluster, 'a');
-    const b = node(cluster, 'b');
-    const alice = await a.connect('alice');
-    const bob = await b.connect('bob');
-    alice.send({ type: 'client.join', channel: '#x' });
-    await flush(cluster);
-    bob.send({ type: 'client.join', channel: '#x' });
-    await flush(cluster);
-    bob.connection.take();
+    const { b, alice, bob } = await aliceAndBobInX(cluster);
     for (const message of ['one', 'two', 'three']) alice.send({ type: 'client.message', channel: '#x', message });
     await settle();
     // Node b never hears of 'one' from the subscription.
@@ -114,15 +103,7 @@ describe('a cluster node’s outbox', () => {
 
   it('counts again from offset 1 when the cluster comes back in a new epoch, and puts its members back, rather than taking the new offsets for old ones', async () => {
     const cluster = new FakeCluster();
-    const a = node(cluster, 'a');
-    const b = node(cluster, 'b');
-    const alice = await a.connect('alice');
-    const bob = await b.connect('bob');
-    alice.send({ type: 'client.join', channel: '#x' });
-    await flush(cluster);
-    bob.send({ type: 'client.join', channel: '#x' });
-    await flush(cluster);
-    bob.connection.take();
+    const { a, b, alice, bob } = await aliceAndBobInX(cluster);
     cluster.loseData('second-epoch');
     await settle();
     // Each node puts its members back into the cluster's view of the channel.

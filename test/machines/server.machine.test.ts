@@ -1,13 +1,14 @@
 /**
  * @module server.machine.test: the whole actor tree with fake connections, no sockets.
  */
-import { createActor, type AnyActorRef } from 'xstate';
+import { createActor } from 'xstate';
 import { describe, expect, it, vi } from 'vitest';
 import { serverMachine } from '../../machines/server.machine.js';
 import { sessionMachine } from '../../machines/session.machine.js';
 import { withEffects } from '../../src/effects.js';
 import { settle, testAccounts } from '../support/accounts.js';
 import { FakeConnection } from '../support/fake-connection.js';
+import { connector } from '../support/server-actor.js';
 
 function start(machine = serverMachine, accounts = testAccounts()) {
   const faults: unknown[] = [];
@@ -15,16 +16,7 @@ function start(machine = serverMachine, accounts = testAccounts()) {
     withEffects(machine, accounts).provide({ actions: { reportFault: (_, params) => faults.push(params.actor) } }),
     { input: {} },
   ).start();
-  let next = 0;
-  /** Opens a connection and waits until its nick has been looked up and the server has answered. */
-  const connect = async (nick: string) => {
-    const id = String(++next);
-    const connection = new FakeConnection();
-    server.send({ type: 'connection.open', id, nick, address: '127.0.0.1', connection });
-    const session = server.system.get(`session:${id}`) as AnyActorRef;
-    await settle();
-    return { id, connection, session, send: (event: Parameters<AnyActorRef['send']>[0]) => session.send(event) };
-  };
+  const connect = connector(server);
   // The outbox lives as long as the server; the tests are about what comes and goes.
   const children = () =>
     Object.keys(server.getSnapshot().children)
