@@ -131,15 +131,20 @@ function statusKiB(pid: number, field: string): number {
   return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN);
 }
 
+/** The thread of V8's CPU profiler (`--cpu-prof`): the measurement's, not the server's, and busy even when the server is idle. */
+const PROFILER_THREAD = 'v8:ProfEvntProc';
+
 /**
- * CPU time of every thread of process `pid` so far, in seconds, from each
- * thread's `schedstat` (nanoseconds on the CPU). The server's threads (V8's
- * and libuv's) live as long as it does, so none's time goes missing.
+ * CPU time of every thread of process `pid` but the profiler's so far, in
+ * seconds, from each thread's `schedstat` (nanoseconds on the CPU). The
+ * server's threads (V8's and libuv's) live as long as it does, so none's time
+ * goes missing.
  */
 export function preciseCpuSecondsOf(pid: number): number {
   let nanos = 0;
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     try {
+      if (readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trimEnd() === PROFILER_THREAD) continue;
       nanos += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
     } catch {
       // The thread ended between the listing and the read.

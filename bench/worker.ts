@@ -280,7 +280,8 @@ function rawFrameType(buf: Buffer, start: number, end: number): number {
  * What a storm client does with each frame: a few byte compares, never
  * `JSON.parse`, so ten thousand clients hearing fifty million login frames
  * cost the load generator far less than they cost the server. Nicks have no
- * commas, so a user list's length is its commas plus one.
+ * commas, so a user list's length is its commas: one before the list, and
+ * one between each two users.
  */
 function onStormFrame(client: StormClient, buf: Buffer, start: number, end: number): void {
   const type = rawFrameType(buf, start, end);
@@ -292,7 +293,6 @@ function onStormFrame(client: StormClient, buf: Buffer, start: number, end: numb
   } else if (type === 6 && client.listed < 0) {
     let commas = 0;
     for (let i = start; i < end; i++) if (buf[i] === COMMA) commas++;
-    // `{"type":6,"users":[…]}` has one comma before the list.
     client.listed = commas;
   } else {
     client.refused ??= buf.toString('utf8', start, Math.min(end, start + 120));
