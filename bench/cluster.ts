@@ -44,8 +44,11 @@ export async function startCluster(options: StartOptions = {}, count = CLUSTER_N
     redis,
     nodes,
     rss: () => sum((node) => node.rss()),
+    /** The nodes' peaks added up: at most their peak together, which may have come at different times. */
+    peakRss: () => sum((node) => node.peakRss()),
     /** The nodes' CPU time together; Redis's is `redis.cpuSeconds()`. */
     cpuSeconds: () => sum((node) => node.cpuSeconds()),
+    preciseCpuSeconds: () => sum((node) => node.preciseCpuSeconds()),
     collectGarbage: async () => {
       await Promise.all(nodes.map((node) => node.collectGarbage()));
     },

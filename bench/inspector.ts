@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ args: process.argv.slice(2), options: { runs: { type: 'string' } } });
   const runs = Number(values.runs ?? 3);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole number of at least 1, not "${values.runs}".`);
-  const settings: Settings = { runs, idleRuns: 1, workers: WORKERS, warmupMs: WARMUP_MS, measureMs: MEASURE_MS, idleSessions: 1 };
+  const settings: Settings = { runs, stormRuns: 1, workers: WORKERS, warmupMs: WARMUP_MS, measureMs: MEASURE_MS, stormSessions: 1 };
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
   const pool = WorkerPool.start(settings.workers);
   const samples = new Map<Mode, Sample[]>(MODES.map((mode) => [mode, []]));

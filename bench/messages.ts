@@ -55,8 +55,14 @@ export type Command =
   | { cmd: 'stop' }
   /** Waits until every client has the frames it must have, then answers `drained`. */
   | { cmd: 'drain'; expected: Expected; timeoutMs: number }
-  /** Opens `count` raw WebSocket connections that read and discard everything; answers `ready`. */
-  | { cmd: 'idle'; url: string; prefix: string; count: number }
+  /**
+   * Logs in nicks `prefix + from` … `prefix + (from + count - 1)` on raw
+   * WebSocket connections, at most `inFlight` at a time (a sliding window: the
+   * next one starts as soon as one in flight is logged in, that is, has its
+   * own login frame and its user list); answers `ready`. They stay open,
+   * counting the logins announced to them (see `Expected.users`).
+   */
+  | { cmd: 'storm'; url: string; prefix: string; from: number; count: number; inFlight: number }
   /** Drops every socket and forgets all state; answers `reset`. */
   | { cmd: 'reset' };
 
@@ -65,6 +71,12 @@ export interface Expected {
   messages?: Record<string, number>;
   /** Login (type 2) and logout (type 3) frames every logged-in client must have received since `login`. */
   logins?: number;
+  /**
+   * Users logged in at the end of a storm: every storm client must have had
+   * each of them once, in its user list or announced by a login frame after
+   * its own.
+   */
+  users?: number;
 }
 
 export type Reply =

@@ -6,15 +6,16 @@ import type { WorkerPool } from './workers.js';
 
 export interface Settings {
   runs: number;
-  /** Runs of the idle scenario, which is too slow for `runs`. */
-  idleRuns: number;
+  /** Runs of the storm, which is too slow for `runs`. */
+  stormRuns: number;
   workers: number;
   warmupMs: number;
   measureMs: number;
-  idleSessions: number;
+  /** Clients in the storm. */
+  stormSessions: number;
 }
 
-/** One figure a scenario reports, and the target its ratio to the baseline must meet. */
+/** One figure a scenario reports, and the targets it must meet. */
 export interface FigureSpec {
   key: string;
   label: string;
@@ -23,6 +24,10 @@ export interface FigureSpec {
   better: 'higher' | 'lower';
   /** The ratio (project / baseline) to reach: at least it when higher is better, at most it otherwise. */
   target?: number;
+  /** The same for the ratio project / corked (the practical limit, `baselines/ws-corked-server.ts`). */
+  corkedTarget?: number;
+  /** A bound on the project's own figure, whatever the baselines do. */
+  limit?: number;
   /** Printed with this many decimals. */
   decimals: number;
 }
@@ -46,7 +51,7 @@ export interface Scenario {
   /** Also runs the project on `--store memory`, to report what its SQLite store costs. */
   compareStores?: boolean;
   /**
-   * The servers to run, alternating, when not the project and the baseline:
+   * The servers to run, alternating, when not the project and both baselines:
    * the first is measured against the second (the cluster against one node).
    */
   kinds?: [ServerKind, ServerKind];

@@ -4,7 +4,7 @@
  * memory and CPU time, from `/proc`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
@@ -13,15 +13,18 @@ import { fileURLToPath } from 'node:url';
 import { GC_WAIT_MS, SERVER_START_TIMEOUT_MS } from './limits.js';
 
 /**
+ * `baseline`: the obvious bare `ws` server; `corked`: the same protocol
+ * encoding each event once and corking writes per turn, the practical limit.
  * `memory`: the project on `--store memory`, to price its shipped SQLite store.
  * `cluster`: two project nodes on one Redis (see `cluster.ts`).
  */
-export type ServerKind = 'project' | 'baseline' | 'memory' | 'cluster';
+export type ServerKind = 'project' | 'baseline' | 'corked' | 'memory' | 'cluster';
 
 const DIST = fileURLToPath(new URL('..', import.meta.url));
 const SCRIPTS: Record<ServerKind, string> = {
   project: `${DIST}src/cli.js`,
   baseline: `${DIST}bench/baselines/ws-server.js`,
+  corked: `${DIST}bench/baselines/ws-corked-server.js`,
   memory: `${DIST}src/cli.js`,
   cluster: `${DIST}src/cli.js`,
 };
@@ -33,6 +36,7 @@ const SCRIPTS: Record<ServerKind, string> = {
 const LIMITS_OFF: Record<ServerKind, string[]> = {
   project: ['--rate-limit', '0', '--max-connections-per-ip', '0', '--max-connections', '100000'],
   baseline: [],
+  corked: [],
   memory: ['--rate-limit', '0', '--max-connections-per-ip', '0', '--max-connections', '100000', '--store', 'memory'],
   cluster: ['--rate-limit', '0', '--max-connections-per-ip', '0', '--max-connections', '100000'],
 };
@@ -63,8 +67,12 @@ export interface RunningServer {
   pid: number;
   /** Resident memory now, in bytes. */
   rss(): number;
+  /** Resident memory at its highest since the process started (VmHWM), in bytes. */
+  peakRss(): number;
   /** CPU time (user + system) used so far, in seconds. */
   cpuSeconds(): number;
+  /** The same to the nanosecond, for spans too short for `cpuSeconds`' 10 ms ticks (see `preciseCpuSecondsOf`). */
+  preciseCpuSeconds(): number;
   /** Asks the server for a full garbage collection (see gc-hook.ts) and gives it time to finish. */
   collectGarbage(): Promise<void>;
   stop(): Promise<void>;
@@ -104,8 +112,10 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
     url,
     urls: [url],
     pid,
-    rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN) * 1024,
+    rss: () => statusKiB(pid, 'VmRSS') * 1024,
+    peakRss: () => statusKiB(pid, 'VmHWM') * 1024,
     cpuSeconds: () => cpuSecondsOf(pid),
+    preciseCpuSeconds: () => preciseCpuSecondsOf(pid),
     collectGarbage: async () => {
       child.kill('SIGUSR2');
       await new Promise((resolve) => setTimeout(resolve, GC_WAIT_MS));
@@ -115,6 +125,32 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+function statusKiB(pid: number, field: string): number {
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN);
+}
+
+/** The thread of V8's CPU profiler (`--cpu-prof`): the measurement's, not the server's, and busy even when the server is idle. */
+const PROFILER_THREAD = 'v8:ProfEvntProc';
+
+/**
+ * CPU time of every thread of process `pid` but the profiler's so far, in
+ * seconds, from each thread's `schedstat` (nanoseconds on the CPU). The
+ * server's threads (V8's and libuv's) live as long as it does, so none's time
+ * goes missing.
+ */
+export function preciseCpuSecondsOf(pid: number): number {
+  let nanos = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      if (readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trimEnd() === PROFILER_THREAD) continue;
+      nanos += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return nanos / 1e9;
 }
 
 /** CPU time (user + system) process `pid` used so far, in seconds. */

@@ -42,6 +42,7 @@ const WORKER_ID = process.env.BENCH_WORKER_ID ?? '0';
 const state = {
   clients: [] as Client[],
   rawSockets: [] as Socket[],
+  stormClients: [] as StormClient[],
   churners: new Set<WebSocket>(),
   problems: [] as string[],
   mode: 'idle' as 'idle' | 'flood' | 'rate',
@@ -250,26 +251,68 @@ async function churnLoop(url: string, prefix: string, lane: number): Promise<voi
   }
 }
 
+interface StormClient {
+  nick: string;
+  /** Its own login frame, `{"type":2,"user":"NICK"`, as bytes up to the nick's closing quote. */
+  ownLogin: Buffer;
+  loggedIn: boolean;
+  /** Users in its user list (itself included); -1 until the list has come. */
+  listed: number;
+  /** Login frames of others. */
+  announced: number;
+  /** The first frame it did not expect (a refusal, say), which ends its login. */
+  refused?: string;
+}
+
+const COMMA = 0x2c;
+/** Where a server frame's type digit sits: after `{"type":`. */
+const TYPE_AT = 8;
+
+/** The frame type of a text frame's payload at `buf[start]`, from its first bytes; NaN if not `{"type":D,`, -1 for an error. */
+function rawFrameType(buf: Buffer, start: number, end: number): number {
+  if (end - start < TYPE_AT + 2 || buf[start] !== 0x7b || buf[start + 1] !== 0x22) return Number.NaN;
+  const c = buf[start + TYPE_AT]!;
+  if (c === 0x2d) return -1;
+  return c >= 0x30 && c <= 0x39 && buf[start + TYPE_AT + 1] === COMMA ? c - 0x30 : Number.NaN;
+}
+
 /**
- * Reads a stream of server frames (never masked) only far enough to find
- * pings, and answers each with a pong as a browser would: a server that drops
- * peers which stop answering pings would otherwise drop idle clients.
- * Everything else is skipped unread.
+ * What a storm client does with each frame: a few byte compares, never
+ * `JSON.parse`, so ten thousand clients hearing fifty million login frames
+ * cost the load generator far less than they cost the server. Nicks have no
+ * commas, so a user list's length is its commas: one before the list, and
+ * one between each two users.
  */
-function pongOnPing(socket: Socket): (chunk: Buffer) => void {
+function onStormFrame(client: StormClient, buf: Buffer, start: number, end: number): void {
+  const type = rawFrameType(buf, start, end);
+  if (type === 2) {
+    // Only the first of its own counts as its own: a second is one more announcement, which the final count catches.
+    const own = !client.loggedIn && end - start > client.ownLogin.length && buf.compare(client.ownLogin, 0, client.ownLogin.length, start, start + client.ownLogin.length) === 0;
+    if (own) client.loggedIn = true;
+    else client.announced++;
+  } else if (type === 6 && client.listed < 0) {
+    let commas = 0;
+    for (let i = start; i < end; i++) if (buf[i] === COMMA) commas++;
+    client.listed = commas;
+  } else {
+    client.refused ??= buf.toString('utf8', start, Math.min(end, start + 120));
+    problem(`${client.nick}: unexpected frame ${client.refused}`);
+  }
+}
+
+/**
+ * Reads a stream of server frames (never masked) whole, one chunk at a time,
+ * and hands each text frame's payload to `onText` where it lies in the chunk.
+ * Pings are answered with a pong as a browser would: a server that drops
+ * peers which stop answering pings would otherwise drop idle clients.
+ */
+function frameReader(socket: Socket, onText: (buf: Buffer, start: number, end: number) => void): (chunk: Buffer) => void {
   let carry: Buffer | undefined;
-  let skip = 0;
   return (chunk) => {
     const buf = carry ? Buffer.concat([carry, chunk]) : chunk;
     carry = undefined;
     let at = 0;
-    while (at < buf.length) {
-      if (skip > 0) {
-        const n = Math.min(skip, buf.length - at);
-        skip -= n;
-        at += n;
-        continue;
-      }
+    for (;;) {
       const left = buf.length - at;
       if (left < 2) break;
       const opcode = buf[at]! & 0x0f;
@@ -284,27 +327,35 @@ function pongOnPing(socket: Socket): (chunk: Buffer) => void {
         length = Number(buf.readBigUInt64BE(at + 2));
         header = 10;
       }
-      if (opcode === 0x9) {
-        if (left < header + length) break;
-        // A client's frames are masked; an all-zero mask leaves the payload as it is.
-        socket.write(Buffer.concat([Buffer.from([0x8a, 0x80 | length, 0, 0, 0, 0]), buf.subarray(at + header, at + header + length)]));
-        at += header + length;
-        continue;
-      }
-      at += header;
-      skip = length;
+      if (left < header + length) break;
+      const start = at + header;
+      if (opcode === 0x1) onText(buf, start, start + length);
+      // A client's frames are masked; an all-zero mask leaves the payload as it is.
+      else if (opcode === 0x9) socket.write(Buffer.concat([Buffer.from([0x8a, 0x80 | length, 0, 0, 0, 0]), buf.subarray(start, start + length)]));
+      at = start + length;
     }
+    // Copied, so a partial frame does not hold the whole chunk.
     if (at < buf.length) carry = Buffer.from(buf.subarray(at));
   };
 }
 
-/** A raw WebSocket that completes the handshake and then skims what it receives for pings: the cheapest idle client. */
-function openRaw(url: string, nick: string): Promise<Socket> {
+/** A raw WebSocket client that logs `nick` in and resolves once it has its own login frame and its user list. */
+function openStorm(url: string, nick: string): Promise<StormClient> {
   const { hostname, port } = new URL(url);
+  const client: StormClient = { nick, ownLogin: Buffer.from(`{"type":2,"user":${JSON.stringify(nick)}`), loggedIn: false, listed: -1, announced: 0 };
   return new Promise((resolve, reject) => {
     const socket = tcpConnect({ host: hostname, port: Number(port) });
+    state.rawSockets.push(socket);
     let upgraded = false;
-    const skim = pongOnPing(socket);
+    let ready = false;
+    const read = frameReader(socket, (buf, start, end) => {
+      onStormFrame(client, buf, start, end);
+      if (!ready && client.refused !== undefined) reject(new Error(`${nick}: ${client.refused}`));
+      if (!ready && client.loggedIn && client.listed >= 0) {
+        ready = true;
+        resolve(client);
+      }
+    });
     socket.on('connect', () => {
       socket.write(
         `GET /chat/login/${encodeURIComponent(nick)} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\n` +
@@ -312,20 +363,20 @@ function openRaw(url: string, nick: string): Promise<Socket> {
       );
     });
     socket.on('data', (chunk) => {
-      if (upgraded) return skim(chunk);
+      if (upgraded) return read(chunk);
       upgraded = true;
       if (chunk.toString('latin1', 0, 12) !== 'HTTP/1.1 101') return reject(new Error(`${nick}: upgrade refused: ${chunk.toString('latin1', 0, 40)}`));
-      resolve(socket);
       // Frames may follow the response headers in the same chunk.
       const end = chunk.indexOf('\r\n\r\n');
-      if (end >= 0 && end + 4 < chunk.length) skim(chunk.subarray(end + 4));
+      if (end >= 0 && end + 4 < chunk.length) read(chunk.subarray(end + 4));
     });
     socket.on('error', (error) => {
       if (!state.resetting) problem(`${nick}: ${error.message}`);
       reject(error);
     });
     socket.on('close', () => {
-      if (!state.resetting) problem(`${nick}: idle connection closed by the server`);
+      if (!state.resetting) problem(`${nick}: storm connection closed by the server`);
+      reject(new Error(`${nick} closed`));
     });
   });
 }
@@ -343,6 +394,13 @@ function checkDrained(expected: Expected): string[] {
     if (expected.logins !== undefined) {
       missing += Math.max(0, expected.logins - client.churnLogins) + Math.max(0, expected.logins - client.churnLogouts);
       extra += Math.max(0, client.churnLogins - expected.logins) + Math.max(0, client.churnLogouts - expected.logins);
+    }
+  }
+  if (expected.users !== undefined) {
+    for (const client of state.stormClients) {
+      const heard = client.listed + client.announced;
+      if (heard < expected.users) missing += expected.users - heard;
+      if (heard > expected.users) extra += heard - expected.users;
     }
   }
   if (missing > 0) short.push(`${missing} expected frames never arrived`);
@@ -389,6 +447,7 @@ async function reset(): Promise<void> {
   Object.assign(state, {
     clients: [],
     rawSockets: [],
+    stormClients: [],
     churners: new Set(),
     problems: [],
     mode: 'idle',
@@ -450,11 +509,11 @@ async function handle(command: Command): Promise<void> {
       return stop();
     case 'drain':
       return drain(command.expected, command.timeoutMs);
-    case 'idle': {
-      const nicks = Array.from({ length: command.count }, (_, i) => `${command.prefix}${i}`);
-      // Added to those already open: the idle scenario logs its sessions in, in two halves.
-      const opened = await pool(nicks, CONNECT_CONCURRENCY, (nick) => openRaw(command.url, nick));
-      state.rawSockets.push(...opened);
+    case 'storm': {
+      const nicks = Array.from({ length: command.count }, (_, i) => `${command.prefix}${command.from + i}`);
+      // Added to those already open: the storm logs its clients in, in phases.
+      const opened = await pool(nicks, command.inFlight, (nick) => openStorm(command.url, nick));
+      state.stormClients.push(...opened);
       return reply({ reply: 'ready', clients: opened.length });
     }
     case 'reset':

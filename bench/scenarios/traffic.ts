@@ -98,12 +98,12 @@ export async function measure(server: RunningServer, pool: WorkerPool, settings:
 const deliveries: FigureSpec = { key: 'deliveries', label: 'deliveries/s', unit: '/s', better: 'higher', decimals: 0 };
 const cpu: FigureSpec = { key: 'cpu', label: 'server CPU (cores busy)', unit: '', better: 'lower', decimals: 2 };
 
-function floodScenario(name: string, channels: number, size: number, window: number, target: number): Scenario {
+function floodScenario(name: string, channels: number, size: number, window: number, target: number, corkedTarget: number): Scenario {
   return {
     name,
     describe: () =>
       `${channels} channel(s) of ${size} members, every member sending as fast as it can with at most ${window} of its messages unacknowledged; deliveries per second over the window.`,
-    figures: [{ ...deliveries, target }, cpu],
+    figures: [{ ...deliveries, target, corkedTarget }, cpu],
     compareStores: true,
     async run(server, pool, settings): Promise<RunResult> {
       const m = await measure(server, pool, settings, plan(name, channels, size), { kind: 'flood', window });
@@ -112,8 +112,9 @@ function floodScenario(name: string, channels: number, size: number, window: num
   };
 }
 
-export const fanout = floodScenario('fanout', 1, FANOUT_MEMBERS, FANOUT_WINDOW, 2.0);
-export const spread = floodScenario('spread', SPREAD_CHANNELS, SPREAD_CHANNEL_SIZE, SPREAD_WINDOW, 1.5);
+// Issue 12: at least 0.8x the corked limit, beside the earlier targets against the obvious baseline.
+export const fanout = floodScenario('fanout', 1, FANOUT_MEMBERS, FANOUT_WINDOW, 2.0, 0.8);
+export const spread = floodScenario('spread', SPREAD_CHANNELS, SPREAD_CHANNEL_SIZE, SPREAD_WINDOW, 1.5, 0.8);
 
 export const steady: Scenario = {
   name: 'steady',
