@@ -207,9 +207,8 @@ export function createOutbox(settings: OutboxSettings | (() => OutboxSettings)) 
         try {
           if (event.type === 'outbox.presence') {
             // A run of logins and logouts (a storm) is announced at once: see `announce`.
-            let end = i + 1;
-            while (batch[end]?.type === 'outbox.presence') end += 1;
-            announce(batch.slice(i, end) as Presence[], presence, connections);
+            const end = presenceRunEnd(batch, i);
+            announce(batch.slice(i, end) as PresenceRunEvent[], presence, connections);
             i = end - 1;
           } else if (event.type === 'outbox.publish') {
             const record = stored?.[next++];
@@ -310,28 +309,59 @@ export class LoggedIn {
  * encode once for all of them, rather than one write per frame per user.
  * Those whose state the run changes hear their part frame by frame.
  */
-export function announce(run: readonly Presence[], presence: LoggedIn, connections: ReadonlyMap<string, Connection>): void {
+export function announce(run: readonly PresenceRunEvent[], presence: LoggedIn, connections: ReadonlyMap<string, Connection>): void {
   const send = (id: string, data: string) => connections.get(id)?.send(data);
   if (run.length === 1) {
     const event = run[0]!;
+    if (event.type === 'outbox.list') {
+      send(event.to, presence.listFrame(event.requestId));
+      return;
+    }
     presence.apply(event);
     for (const id of presence.nicks.keys()) send(id, id === event.id && event.tokenFrame !== undefined ? event.tokenFrame : event.data);
     return;
   }
-  const changing = new Set(run.map((event) => event.id));
+  const changing = new Set<string>();
+  for (const event of run) if (event.type === 'outbox.presence') changing.add(event.id);
+  const frames: string[] = [];
   for (const event of run) {
+    if (event.type === 'outbox.list') {
+      // The user list each newcomer is sent after its login: as things stand at this point of the run.
+      send(event.to, presence.listFrame(event.requestId));
+      continue;
+    }
     presence.apply(event);
+    frames.push(event.data);
     for (const id of changing) {
       if (presence.nicks.has(id)) send(id, id === event.id && event.tokenFrame !== undefined ? event.tokenFrame : event.data);
     }
   }
-  const frames = run.map((event) => event.data);
   for (const id of presence.nicks.keys()) {
     if (changing.has(id)) continue;
     const connection = connections.get(id);
     if (!connection) continue;
     if (connection.sendMany) connection.sendMany(frames);
     else for (const data of frames) connection.send(data);
+  }
+}
+
+/** What a run of logins can hold: the logins and logouts, and the user lists sent to the users they concern. */
+type PresenceRunEvent = Presence | Extract<OutboxEvent, { type: 'outbox.list' }>;
+
+/**
+ * Where the run of logins and logouts starting at `start` ends. A login is
+ * followed by its user's user list: that belongs to the run too, since only
+ * that user gets it (and it gets its frames one by one, in order); anything
+ * else ends the run, so nobody's frames change order.
+ */
+function presenceRunEnd(batch: readonly OutboxEvent[], start: number): number {
+  const concerned = new Set<string>();
+  let end = start;
+  for (;;) {
+    const event = batch[end];
+    if (event?.type === 'outbox.presence') concerned.add(event.id);
+    else if (!(event?.type === 'outbox.list' && event.channel === undefined && concerned.has(event.to))) return end;
+    end += 1;
   }
 }
 
