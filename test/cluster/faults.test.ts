@@ -6,6 +6,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
+import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { CHEAP_SCRYPT } from '../support/accounts.js';
 import { PASSWORD, register } from '../support/auth.js';
@@ -126,8 +127,10 @@ describeWithRedis('a cluster when things fail', () => {
     expect(again.ws.readyState).toBe(again.ws.OPEN);
   }, 60_000);
 
-  it('answers unavailable while Redis is away, refuses new connections with 503 and says degraded, and resumes within 5 s of its return', async () => {
-    const a = await node('a', { cluster: { liveness: TEST_LIVENESS } });
+  it('answers unavailable while Redis is away, refuses new connections with 503 and says degraded, and resumes within 5 s of its return, saying so in the log', async () => {
+    const lines: { msg: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) });
+    const a = await node('a', { cluster: { liveness: TEST_LIVENESS }, logger });
     const b = await node('b', { cluster: { liveness: TEST_LIVENESS } });
     const alice = await login(a, 'alice');
     const bob = await login(b, 'bob');
@@ -159,6 +162,9 @@ describeWithRedis('a cluster when things fail', () => {
       }
     }
     console.log(`Redis back: both nodes healthy after ${Date.now() - back} ms`);
+    expect(lines.map((line) => line.msg)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^lost Redis: /), expect.stringMatching(/^Redis is back: /)]),
+    );
     alice.send({ type: 0, dest: '#room', message: 'after' });
     const after = await bob.next((frame) => frame.type === 0);
     expect(after).toMatchObject({ message: 'after', offset: (before.offset as number) + 1 });
