@@ -3,17 +3,17 @@
  */
 import { createActor, type AnyActorRef } from 'xstate';
 import { describe, expect, it, vi } from 'vitest';
-import { serverMachine } from '../../machines/server.machine.js';
+import { serverMachine, withSessions, type ServerInput } from '../../machines/server.machine.js';
 import { sessionMachine } from '../../machines/session.machine.js';
 import { withEffects } from '../../src/effects.js';
 import { settle, testAccounts } from '../support/accounts.js';
 import { FakeConnection } from '../support/fake-connection.js';
 
-function start(machine = serverMachine, accounts = testAccounts()) {
+function start(machine = serverMachine, accounts = testAccounts(), input: ServerInput = {}) {
   const faults: unknown[] = [];
   const server = createActor(
     withEffects(machine, accounts).provide({ actions: { reportFault: (_, params) => faults.push(params.actor) } }),
-    { input: {} },
+    { input },
   ).start();
   let next = 0;
   /** Opens a connection and waits until its nick has been looked up and the server has answered. */
@@ -25,20 +25,21 @@ function start(machine = serverMachine, accounts = testAccounts()) {
     await settle();
     return { id, connection, session, send: (event: Parameters<AnyActorRef['send']>[0]) => session.send(event) };
   };
-  // The outbox lives as long as the server; the tests are about what comes and goes.
+  // The outbox lives as long as the server; the tests are about what comes and goes: the server's children and its supervisors'.
   const children = () =>
-    Object.keys(server.getSnapshot().children)
-      .filter((id) => id !== 'outbox')
+    Object.entries(server.getSnapshot().children)
+      .filter(([id]) => id !== 'outbox')
+      .flatMap(([id, child]) => [id, ...(id.startsWith('supervisor:') ? Object.keys((child as AnyActorRef).getSnapshot().children) : [])])
       .sort();
   return { server, connect, children, faults };
 }
 
 describe('server machine', () => {
-  it('spawns one session per connection, addressed by connection id, and nothing else', async () => {
+  it('spawns one session per connection, addressed by connection id, under a supervisor, and nothing else', async () => {
     const { connect, children } = start();
     await connect('alice');
     await connect('bob');
-    expect(children()).toEqual(['session:1', 'session:2']);
+    expect(children()).toEqual(['session:1', 'session:2', 'supervisor:0']);
   });
 
   it('announces each login to the outbox once, which delivers it to everyone logged in', async () => {
@@ -96,7 +97,7 @@ describe('server machine', () => {
     alice.send({ type: 'client.join', channel: '#x' });
     alice.send({ type: 'client.logout' });
     alice.send({ type: 'socket.closed', code: 1000 });
-    expect(children()).toEqual([]);
+    expect(children()).toEqual(['supervisor:0']);
     expect(server.getSnapshot().context.sessions.size).toBe(0);
     expect(server.getSnapshot().context.nicks.size).toBe(0);
     // What was sent before the detach still goes out, in order; nothing after it.
@@ -115,17 +116,16 @@ describe('server machine', () => {
   });
 
   it('contains a session whose action throws: closes it with 1011 and logs the others out of it', async () => {
-    const failing = serverMachine.provide({
-      actors: {
-        session: sessionMachine.provide({
-          actions: {
-            relayMessage: ({ context }) => {
-              if (context.nick === 'mallory') throw new Error('injected');
-            },
+    const failing = withSessions(
+      serverMachine,
+      sessionMachine.provide({
+        actions: {
+          relayMessage: ({ context }) => {
+            if (context.nick === 'mallory') throw new Error('injected');
           },
-        }),
-      },
-    });
+        },
+      }),
+    );
     const { server, connect, children, faults } = start(failing);
     const alice = await connect('alice');
     const mallory = await connect('mallory');
@@ -143,7 +143,7 @@ describe('server machine', () => {
       { type: 5, channel: '#x', user: 'mallory', offset: 3, time: expect.any(Number) },
       { type: 3, user: 'mallory' },
     ]);
-    expect(children()).toEqual(['channel:#x', 'session:1']);
+    expect(children()).toEqual(['channel:#x', 'session:1', 'supervisor:0']);
     const again = await connect('mallory');
     expect(again.session.getSnapshot().value).toEqual({ active: 'guest' });
   });
@@ -204,7 +204,7 @@ describe('server machine', () => {
     const alice = await connect('alice');
     watcher.connection.take();
     // The server takes the nick, then hears that the session ended without having left `active` through its exit.
-    server.send({ type: 'xstate.done.actor.session:2' } as never);
+    server.send({ type: 'session.stopped', id: '2' });
     expect(server.getSnapshot().context.nicks.has('alice')).toBe(false);
     await settle();
     expect(watcher.connection.take()).toEqual([{ type: 3, user: 'alice' }]);
