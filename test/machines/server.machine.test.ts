@@ -1,10 +1,11 @@
 /**
  * @module server.machine.test: the whole actor tree with fake connections, no sockets.
  */
-import { createActor, type AnyActorRef } from 'xstate';
+import { createActor, enqueueActions, type AnyActorRef } from 'xstate';
 import { describe, expect, it, vi } from 'vitest';
 import { serverMachine, withSessions, type ServerInput } from '../../machines/server.machine.js';
 import { sessionMachine } from '../../machines/session.machine.js';
+import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import { withEffects } from '../../src/effects.js';
 import { settle, testAccounts } from '../support/accounts.js';
 import { FakeConnection } from '../support/fake-connection.js';
@@ -146,6 +147,63 @@ describe('server machine', () => {
     expect(children()).toEqual(['channel:#x', 'session:1', 'supervisor:0']);
     const again = await connect('mallory');
     expect(again.session.getSnapshot().value).toEqual({ active: 'guest' });
+  });
+
+  it('opens another supervisor only when every one it has is full, and fills the room a session leaves', async () => {
+    const { server, connect, children } = start(serverMachine, testAccounts(), { sessionsPerSupervisor: 2 });
+    const alice = await connect('alice');
+    await connect('bob');
+    await connect('carol');
+    const under = (supervisor: string) => Object.keys((server.getSnapshot().children[supervisor] as AnyActorRef).getSnapshot().children).sort();
+    expect(under('supervisor:0')).toEqual(['session:1', 'session:2']);
+    expect(under('supervisor:1')).toEqual(['session:3']);
+
+    alice.send({ type: 'socket.closed', code: 1006 });
+    await connect('dave');
+    await connect('erin');
+    expect(under('supervisor:0')).toEqual(['session:2', 'session:5']);
+    expect(under('supervisor:1')).toEqual(['session:3', 'session:4']);
+    expect(children().filter((id) => id.startsWith('supervisor:'))).toEqual(['supervisor:0', 'supervisor:1']);
+    // The server still sends to each session directly, by the session's own ref.
+    const entry = server.getSnapshot().context.sessions.get('5')!;
+    expect(entry.session).toBe(server.system.get('session:5'));
+  });
+
+  it('contains a failing supervisor: closes each of its sessions with 1011 and logs them out for everyone', async () => {
+    // A supervisor whose forwarding throws on a user list: an injected bug.
+    const failing = serverMachine.provide({
+      actors: {
+        supervisor: supervisorMachine.provide({
+          actions: {
+            forwardToServer: enqueueActions(({ event, enqueue }) => {
+              if (event.type === 'users.list') throw new Error('injected');
+              enqueue.sendParent(event);
+            }) as never,
+          },
+        }),
+      },
+    });
+    const { server, connect, children, faults } = start(failing, testAccounts(), { sessionsPerSupervisor: 1 });
+    const alice = await connect('alice');
+    const mallory = await connect('mallory');
+    alice.send({ type: 'client.join', channel: '#x' });
+    mallory.send({ type: 'client.join', channel: '#x' });
+    await settle();
+    alice.connection.take();
+    mallory.send({ type: 'client.list' });
+    await settle();
+
+    expect(server.getSnapshot().status).toBe('active');
+    expect(faults).toEqual(['supervisor:1']);
+    expect(mallory.connection.closed).toEqual({ code: 1011, reason: 'internal error' });
+    expect(alice.connection.take()).toEqual([
+      { type: 5, channel: '#x', user: 'mallory', offset: 3, time: expect.any(Number) },
+      { type: 3, user: 'mallory' },
+    ]);
+    expect(children()).toEqual(['channel:#x', 'session:1', 'supervisor:0']);
+    const again = await connect('mallory');
+    expect(again.session.getSnapshot().value).toEqual({ active: 'guest' });
+    expect(children()).toContain('supervisor:2');
   });
 
   it('does not stop a channel on a stale empty notice that a join overtook', async () => {
