@@ -214,7 +214,11 @@ export function summariseWholeSnapshot(snapshot: unknown, bodies: boolean): Reco
 /** Nested events (a `route.channel` wraps a `channel.say`) are redacted like top-level ones. */
 function summariseValue(value: unknown, depth: number, bodies: boolean): unknown {
   if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
-  if (typeof value === 'string') return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…` : value;
+  if (typeof value === 'string') {
+    // A frame's text outside a body field (a login's own presence frame, `own`, carries the new resume token).
+    const text = redactFrame(value);
+    return text.length > MAX_STRING ? `${text.slice(0, MAX_STRING)}…` : text;
+  }
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
   if (typeof value === 'bigint') return value.toString();
   if (isActorRef(value)) return `actor ${value.id}`;
