@@ -63,17 +63,16 @@ export const supervisorMachine = setup({
       return { type: 'session.spawned', id, nick, session: system.get(sessionActorId(id)) as AnyActorRef, supervisor: self.id };
     }),
     forwardToServer: sendParent(({ event }) => event as SessionToServerEvent),
-    stopFinished: enqueueActions(({ context, event, enqueue }) => {
+    /** A session that reached its final state (`xstate.done.actor.*`) or failed (`xstate.error.actor.*`): stopped, and reported as such. */
+    stopEnded: enqueueActions(({ context, event, enqueue }) => {
       const child = childId(event.type);
+      const id = connectionOf(child);
       enqueue.stopChild(child);
       enqueue.assign({ sessions: context.sessions - 1 });
-      enqueue.sendParent({ type: 'session.stopped', id: connectionOf(child) } satisfies SupervisorToServerEvent);
-    }),
-    stopFailed: enqueueActions(({ context, event, enqueue }) => {
-      const child = childId(event.type);
-      enqueue.stopChild(child);
-      enqueue.assign({ sessions: context.sessions - 1 });
-      enqueue.sendParent({ type: 'session.failed', id: connectionOf(child), error: (event as { error?: unknown }).error } satisfies SupervisorToServerEvent);
+      const failed = event.type.startsWith('xstate.error.');
+      enqueue.sendParent(
+        (failed ? { type: 'session.failed', id, error: (event as { error?: unknown }).error } : { type: 'session.stopped', id }) satisfies SupervisorToServerEvent,
+      );
     }),
   },
 }).createMachine({
@@ -87,7 +86,7 @@ export const supervisorMachine = setup({
     'route.channel': { actions: 'forwardToServer' },
     'route.list': { actions: 'forwardToServer' },
     'users.list': { actions: 'forwardToServer' },
-    'xstate.done.actor.*': { actions: 'stopFinished' },
-    'xstate.error.actor.*': { actions: 'stopFailed' },
+    'xstate.done.actor.*': { actions: 'stopEnded' },
+    'xstate.error.actor.*': { actions: 'stopEnded' },
   },
 });

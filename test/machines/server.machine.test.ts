@@ -35,6 +35,28 @@ function start(machine = serverMachine, accounts = testAccounts(), input: Server
   return { server, connect, children, faults };
 }
 
+type Client = Awaited<ReturnType<ReturnType<typeof start>['connect']>>;
+
+/** The scene of the fault tests: alice and mallory in #x, what alice has heard so far taken. */
+async function aliceAndMalloryInX(connect: (nick: string) => Promise<Client>) {
+  const alice = await connect('alice');
+  const mallory = await connect('mallory');
+  alice.send({ type: 'client.join', channel: '#x' });
+  mallory.send({ type: 'client.join', channel: '#x' });
+  await settle();
+  alice.connection.take();
+  return { alice, mallory };
+}
+
+/** A failure of mallory's contained: her client closed with 1011, alice told she left #x and logged out. */
+function expectMalloryContained(alice: Client, mallory: Client) {
+  expect(mallory.connection.closed).toEqual({ code: 1011, reason: 'internal error' });
+  expect(alice.connection.take()).toEqual([
+    { type: 5, channel: '#x', user: 'mallory', offset: 3, time: expect.any(Number) },
+    { type: 3, user: 'mallory' },
+  ]);
+}
+
 describe('server machine', () => {
   it('spawns one session per connection, addressed by connection id, under a supervisor, and nothing else', async () => {
     const { connect, children } = start();
@@ -128,22 +150,13 @@ describe('server machine', () => {
       }),
     );
     const { server, connect, children, faults } = start(failing);
-    const alice = await connect('alice');
-    const mallory = await connect('mallory');
-    alice.send({ type: 'client.join', channel: '#x' });
-    mallory.send({ type: 'client.join', channel: '#x' });
-    await settle();
-    alice.connection.take();
+    const { alice, mallory } = await aliceAndMalloryInX(connect);
     mallory.send({ type: 'client.message', channel: '#x', message: 'boom' });
     await settle();
 
     expect(server.getSnapshot().status).toBe('active');
     expect(faults).toEqual(['session:2']);
-    expect(mallory.connection.closed).toEqual({ code: 1011, reason: 'internal error' });
-    expect(alice.connection.take()).toEqual([
-      { type: 5, channel: '#x', user: 'mallory', offset: 3, time: expect.any(Number) },
-      { type: 3, user: 'mallory' },
-    ]);
+    expectMalloryContained(alice, mallory);
     expect(children()).toEqual(['channel:#x', 'session:1', 'supervisor:0']);
     const again = await connect('mallory');
     expect(again.session.getSnapshot().value).toEqual({ active: 'guest' });
@@ -184,22 +197,13 @@ describe('server machine', () => {
       },
     });
     const { server, connect, children, faults } = start(failing, testAccounts(), { sessionsPerSupervisor: 1 });
-    const alice = await connect('alice');
-    const mallory = await connect('mallory');
-    alice.send({ type: 'client.join', channel: '#x' });
-    mallory.send({ type: 'client.join', channel: '#x' });
-    await settle();
-    alice.connection.take();
+    const { alice, mallory } = await aliceAndMalloryInX(connect);
     mallory.send({ type: 'client.list' });
     await settle();
 
     expect(server.getSnapshot().status).toBe('active');
     expect(faults).toEqual(['supervisor:1']);
-    expect(mallory.connection.closed).toEqual({ code: 1011, reason: 'internal error' });
-    expect(alice.connection.take()).toEqual([
-      { type: 5, channel: '#x', user: 'mallory', offset: 3, time: expect.any(Number) },
-      { type: 3, user: 'mallory' },
-    ]);
+    expectMalloryContained(alice, mallory);
     expect(children()).toEqual(['channel:#x', 'session:1', 'supervisor:0']);
     const again = await connect('mallory');
     expect(again.session.getSnapshot().value).toEqual({ active: 'guest' });
