@@ -81,6 +81,14 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   historyDays: 30,
 });
 
+/**
+ * Sessions one supervisor actor holds at most. XState copies an actor's
+ * `children` on every spawn and every stop, so this bounds what a connect or
+ * a disconnect costs, however many sessions are online; the server opens
+ * another supervisor when every one it has is full.
+ */
+export const SESSIONS_PER_SUPERVISOR = 256;
+
 /** The window in which {@link ServerLimits.floodRefusals} refusals close a session. */
 export const FLOOD_WINDOW_MS = 10_000;
 

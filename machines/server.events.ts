@@ -1,5 +1,5 @@
 /**
- * @module server.events: the events sessions and channels send to the server actor.
+ * @module server.events: the events sessions, their supervisors and channels send to the server actor.
  */
 import type { AnyActorRef } from 'xstate';
 import type { ChannelEmptyEvent, ChannelEvent } from './channel.machine.js';
@@ -23,6 +23,18 @@ export type SessionToServerEvent =
   | { type: 'users.list'; replyTo: string; requestId?: RequestId };
 
 export type ChannelToServerEvent = ChannelEmptyEvent;
+
+/**
+ * What a supervisor tells the server of its sessions' lives, besides
+ * forwarding what the sessions themselves send (see machines/supervisor.machine.ts).
+ */
+export type SupervisorToServerEvent =
+  /** `session` is the session's own ref, for the server to address it directly. */
+  | { type: 'session.spawned'; id: string; nick: string; session: AnyActorRef; supervisor: string }
+  /** The session reached its final state and its supervisor has stopped it. */
+  | { type: 'session.stopped'; id: string }
+  /** The session failed (an action threw) and its supervisor has stopped it. */
+  | { type: 'session.failed'; id: string; error: unknown };
 
 /**
  * What the server answers to `session.hello`, and what it tells a logged-in

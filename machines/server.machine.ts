@@ -1,29 +1,41 @@
 /**
- * @module server: the root actor. It spawns a session actor per connection
- * and a channel actor per channel in use, hands each connection to the outbox
- * (the one actor frames leave through), keeps the nick registry, and routes
- * what sessions cannot address directly.
+ * @module server: the root actor. It has a session actor spawned per
+ * connection, under one of its supervisors (machines/supervisor.machine.ts),
+ * and spawns a channel actor per channel in use; it hands each connection to
+ * the outbox (the one actor frames leave through), keeps the nick registry,
+ * and routes what sessions cannot address directly.
  *
- * A failing child never takes it down: every child error lands in
- * `xstate.error.actor.*`, where the child's client is closed with 1011 and
- * everyone else is told it left, as after any disconnect.
+ * A failing session or channel never takes it down: a session's failure
+ * comes from its supervisor as `session.failed`, any other child's as
+ * `xstate.error.actor.*`; the client is closed with 1011 and everyone else is
+ * told it left, as after any disconnect.
  */
 import { assertEvent, assign, enqueueActions, setup, spawnChild, type ActorSystem, type AnyActorRef, type EventObject } from 'xstate';
 import { announce, closeSocket, listUsers, outboxOf } from './broadcast.js';
 import { channelMachine, type ChannelEvent } from './channel.machine.js';
-import { DEFAULT_LIMITS } from './limits.js';
+import { childId } from './child-events.js';
+import { DEFAULT_LIMITS, SESSIONS_PER_SUPERVISOR } from './limits.js';
 import { nickKey } from './names.js';
 import { OUTBOX_ID, outboxLogic, type OutboxEvent } from './outbox.js';
-import type { ChannelToServerEvent, HelloAnswer, SessionToServerEvent } from './server.events.js';
+import type { ChannelToServerEvent, HelloAnswer, SessionToServerEvent, SupervisorToServerEvent } from './server.events.js';
 import { sessionMachine, type SessionContext } from './session.machine.js';
+import { sessionActorId, supervisorActorId, supervisorMachine, type SupervisorEvent } from './supervisor.machine.js';
 import { CloseCode, type Connection } from './socket.js';
 import type { ClusterOutboxEvent } from './cluster-outbox.js';
 
 export interface SessionEntry {
   id: string;
   nick: string;
+  /** The session's own ref: the server sends to it directly, not through its supervisor. */
   session: AnyActorRef;
+  supervisor: SupervisorEntry;
   loggedIn: boolean;
+}
+
+export interface SupervisorEntry {
+  ref: AnyActorRef;
+  /** Sessions placed under it and not yet ended: what decides whether it has room. */
+  sessions: number;
 }
 
 export interface ChannelEntry {
@@ -43,6 +55,14 @@ export interface ServerContext {
   authTimeoutMs: number;
   clustered: boolean;
   sessions: Map<string, SessionEntry>;
+  /** Sessions one supervisor holds at most. */
+  sessionsPerSupervisor: number;
+  /** Every supervisor, by actor id; kept when empty, to take the next connections. */
+  supervisors: Map<string, SupervisorEntry>;
+  /** The supervisors with room, in the order they had it: a new session goes under the first. */
+  withRoom: Set<SupervisorEntry>;
+  /** How many supervisors have been spawned, which numbers the next one. */
+  supervisorsSpawned: number;
   /** Lower-cased nick to connection id, for logged-in sessions. */
   nicks: Map<string, string>;
   channels: Map<string, ChannelEntry>;
@@ -63,6 +83,8 @@ export interface ServerInput {
    * cluster-wide (the `claimNick` actor) before it says hello here.
    */
   clustered?: boolean;
+  /** Sessions one supervisor holds at most; defaults to {@link SESSIONS_PER_SUPERVISOR}. */
+  sessionsPerSupervisor?: number;
 }
 
 export type ServerEvent =
@@ -71,9 +93,10 @@ export type ServerEvent =
   | ClusterOutboxEvent
   | { type: 'server.shutdown' }
   | SessionToServerEvent
+  | SupervisorToServerEvent
   | ChannelToServerEvent;
 
-export const sessionActorId = (id: string) => `session:${id}`;
+export { sessionActorId };
 export const channelActorId = (name: string) => `channel:${name}`;
 
 /** The part of `enqueueActions`' `enqueue` that these helpers use. */
@@ -129,23 +152,28 @@ function logOut(enqueue: Enqueue, system: ActorSystem<any>, context: ServerConte
 }
 
 /**
- * Forgets a session that ended or failed: logs it out if it still holds its
- * nick (a session that ended while its login was on its way), then drops its
- * entry, its connection in the outbox, any takeover it was waiting for, and
- * its actor, which stays in `children` until stopped.
+ * Forgets a session that ended or failed (its supervisor has already stopped
+ * its actor): logs it out if it still holds its nick (a session that ended
+ * while its login was on its way), then drops its entry, its connection in
+ * the outbox and any takeover it was waiting for, and makes room under its
+ * supervisor.
  */
 function dropSession(enqueue: Enqueue, system: ActorSystem<any>, context: ServerContext, id: string): void {
   const entry = context.sessions.get(id);
   if (entry?.loggedIn) logOut(enqueue, system, context, id, channelsOf(entry));
   for (const [holder, successor] of context.takeovers) if (successor.id === id) context.takeovers.delete(holder);
-  context.sessions.delete(id);
+  if (entry) {
+    context.sessions.delete(id);
+    entry.supervisor.sessions -= 1;
+    if (context.supervisors.has(entry.supervisor.ref.id)) context.withRoom.add(entry.supervisor);
+  }
   enqueue.sendTo(outboxOf(system), { type: 'outbox.detach', id } satisfies OutboxEvent);
-  enqueue.stopChild(sessionActorId(id));
 }
 
-/** The child id inside an `xstate.done.actor.*` or `xstate.error.actor.*` event type. */
-function childId(eventType: string): string {
-  return eventType.replace(/^xstate\.(done|error)\.actor\./, '');
+/** The first supervisor with room: every other one is full. */
+function supervisorWithRoom(context: ServerContext): SupervisorEntry | undefined {
+  for (const supervisor of context.withRoom) return supervisor;
+  return undefined;
 }
 
 export const serverMachine = setup({
@@ -155,7 +183,7 @@ export const serverMachine = setup({
     events: {} as ServerEvent,
   },
   actors: {
-    session: sessionMachine,
+    supervisor: supervisorMachine,
     channel: channelMachine,
     outbox: outboxLogic,
   },
@@ -165,13 +193,29 @@ export const serverMachine = setup({
       if (event.type !== 'connection.open') return;
       enqueue.sendTo(outboxOf(system), { type: 'outbox.attach', id: event.id, connection: event.connection } satisfies OutboxEvent);
     }),
-    spawnSession: assign(({ context, event, spawn }) => {
-      if (event.type !== 'connection.open') return {};
+    /** Spawned only when every supervisor is full, so the root's `children` are copied once per that many connects. */
+    addSupervisor: assign(({ context, spawn }) => {
+      const id = supervisorActorId(context.supervisorsSpawned);
+      const supervisor: SupervisorEntry = { ref: spawn('supervisor', { id }), sessions: 0 };
+      context.supervisors.set(id, supervisor);
+      context.withRoom.add(supervisor);
+      return { supervisorsSpawned: context.supervisorsSpawned + 1 };
+    }),
+    /**
+     * Has the first supervisor with room spawn the session. It does so at
+     * once, within this event: the transport finds the session by its system
+     * id right after `connection.open`, and the server records it on the
+     * supervisor's `session.spawned`, which comes before any other event.
+     */
+    spawnSession: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'connection.open');
+      const supervisor = supervisorWithRoom(context);
+      if (!supervisor) return;
+      supervisor.sessions += 1;
+      if (supervisor.sessions >= context.sessionsPerSupervisor) context.withRoom.delete(supervisor);
       const { id, nick, address } = event;
-      const actorId = sessionActorId(id);
-      const session = spawn('session', {
-        id: actorId,
-        systemId: actorId,
+      enqueue.sendTo(supervisor.ref, {
+        type: 'supervisor.spawn',
         input: {
           id,
           nick,
@@ -180,8 +224,12 @@ export const serverMachine = setup({
           authTimeoutMs: context.authTimeoutMs,
           claimsNick: context.clustered,
         },
-      });
-      context.sessions.set(id, { id, nick, session, loggedIn: false });
+      } satisfies SupervisorEvent);
+    }),
+    recordSession: assign(({ context, event }) => {
+      assertEvent(event, 'session.spawned');
+      const supervisor = context.supervisors.get(event.supervisor);
+      if (supervisor) context.sessions.set(event.id, { id: event.id, nick: event.nick, session: event.session, supervisor, loggedIn: false });
       return {};
     }),
     logIn: enqueueActions(({ context, event, enqueue, system }) => {
@@ -213,19 +261,32 @@ export const serverMachine = setup({
       assertEvent(event, 'session.ended');
       logOut(enqueue, system, context, event.id, event.channels);
     }),
-    removeFinishedChild: enqueueActions(({ context, event, enqueue, system }) => {
-      const child = childId(event.type);
-      if (!child.startsWith('session:')) return;
-      dropSession(enqueue, system, context, child.slice('session:'.length));
+    removeStoppedSession: enqueueActions(({ context, event, enqueue, system }) => {
+      assertEvent(event, 'session.stopped');
+      dropSession(enqueue, system, context, event.id);
+    }),
+    containSession: enqueueActions(({ context, event, enqueue, system }) => {
+      assertEvent(event, 'session.failed');
+      if (!context.sessions.has(event.id)) return;
+      closeSocket(enqueue, system, event.id, CloseCode.internalError, 'internal error');
+      dropSession(enqueue, system, context, event.id);
     }),
     contain: enqueueActions(({ context, event, enqueue, system }) => {
       const child = childId(event.type);
       const [kind, ...rest] = child.split(':');
       const key = rest.join(':');
-      if (kind === 'session') {
-        if (!context.sessions.has(key)) return;
-        closeSocket(enqueue, system, key, CloseCode.internalError, 'internal error');
-        dropSession(enqueue, system, context, key);
+      if (kind === 'supervisor') {
+        // XState leaves a failed actor's children running: each of its sessions is closed like a failed one.
+        const supervisor = context.supervisors.get(child);
+        if (!supervisor) return;
+        context.supervisors.delete(child);
+        context.withRoom.delete(supervisor);
+        for (const entry of context.sessions.values()) {
+          if (entry.supervisor !== supervisor) continue;
+          closeSocket(enqueue, system, entry.id, CloseCode.internalError, 'internal error');
+          dropSession(enqueue, system, context, entry.id);
+        }
+        enqueue.stopChild(child);
       } else if (kind === 'channel') {
         const entry = context.channels.get(key);
         if (!entry) return;
@@ -306,6 +367,7 @@ export const serverMachine = setup({
     reportFault: (_, _params: { actor: string; error: unknown }) => {},
   },
   guards: {
+    everySupervisorIsFull: ({ context }) => context.withRoom.size === 0,
     nickIsFree: ({ context, event }) =>
       event.type === 'session.hello' && !context.nicks.has(nickKey(event.nick)),
     isOwner: ({ event }) => event.type === 'session.hello' && event.owner,
@@ -323,6 +385,10 @@ export const serverMachine = setup({
     authTimeoutMs: input.authTimeoutMs ?? DEFAULT_LIMITS.authTimeoutMs,
     clustered: input.clustered ?? false,
     sessions: new Map(),
+    sessionsPerSupervisor: input.sessionsPerSupervisor ?? SESSIONS_PER_SUPERVISOR,
+    supervisors: new Map(),
+    withRoom: new Set(),
+    supervisorsSpawned: 0,
     nicks: new Map(),
     channels: new Map(),
     takeovers: new Map(),
@@ -344,7 +410,17 @@ export const serverMachine = setup({
     'cluster.takenOver': { actions: 'takenOverElsewhere' },
     'cluster.joinFailed': { actions: 'dropFailedJoin' },
     'channel.empty': { guard: 'channelIsIdle', actions: 'closeChannel' },
-    'xstate.done.actor.*': { actions: 'removeFinishedChild' },
+    'session.spawned': { actions: 'recordSession' },
+    'session.stopped': { actions: 'removeStoppedSession' },
+    'session.failed': {
+      actions: [
+        {
+          type: 'reportFault',
+          params: ({ event }) => ({ actor: sessionActorId(event.id), error: event.error }),
+        },
+        'containSession',
+      ],
+    },
     'xstate.error.actor.*': {
       actions: [
         {
@@ -358,7 +434,10 @@ export const serverMachine = setup({
   states: {
     serving: {
       on: {
-        'connection.open': { actions: ['attachConnection', 'spawnSession'] },
+        'connection.open': [
+          { guard: 'everySupervisorIsFull', actions: ['attachConnection', 'addSupervisor', 'spawnSession'] },
+          { actions: ['attachConnection', 'spawnSession'] },
+        ],
         'server.shutdown': { target: 'draining', actions: 'shutDownSessions' },
       },
     },
@@ -366,3 +445,18 @@ export const serverMachine = setup({
     draining: {},
   },
 });
+
+/** The session machine `server`'s supervisors spawn. */
+export function sessionsOf(server: typeof serverMachine): typeof sessionMachine {
+  const supervisor = (server.implementations.actors.supervisor ?? supervisorMachine) as typeof supervisorMachine;
+  return (supervisor.implementations.actors.session ?? sessionMachine) as typeof sessionMachine;
+}
+
+/**
+ * `server` with its supervisors spawning `session`: how a variant of the
+ * session machine (its effects, an injected fault) is plugged in.
+ */
+export function withSessions(server: typeof serverMachine, session: typeof sessionMachine): typeof serverMachine {
+  const supervisor = (server.implementations.actors.supervisor ?? supervisorMachine) as typeof supervisorMachine;
+  return server.provide({ actors: { supervisor: supervisor.provide({ actors: { session } }) } }) as typeof serverMachine;
+}

@@ -12,7 +12,7 @@ import { fromPromise, type AnyActorLogic } from 'xstate';
 import type { ClaimInput, ClaimOutcome } from '../machines/claims.js';
 import type { ChangeInput, ChangeOutcome, LoginInput, LoginOutcome, LookupInput, RegisterInput, RegisterOutcome } from '../machines/accounts.js';
 import { createOutbox, type OutboxSettings } from '../machines/outbox.js';
-import type { serverMachine } from '../machines/server.machine.js';
+import { sessionsOf, withSessions, type serverMachine } from '../machines/server.machine.js';
 import { sessionMachine } from '../machines/session.machine.js';
 import type { Accounts } from './accounts/accounts.js';
 
@@ -51,8 +51,9 @@ export interface Effects {
  */
 export function withEffects(machine: typeof serverMachine, accounts: Accounts, effects: Effects = {}): typeof serverMachine {
   const { outbox, claimNick } = effects;
-  let session = sessionWithAccounts(accounts, (machine.implementations.actors.session ?? sessionMachine) as typeof sessionMachine);
+  let session = sessionWithAccounts(accounts, sessionsOf(machine));
   if (claimNick) session = session.provide({ actors: { claimNick: fromPromise<ClaimOutcome, ClaimInput>(({ input }) => claimNick(input)) } });
   const outboxLogic = outbox === undefined ? undefined : 'history' in outbox ? createOutbox(outbox) : outbox;
-  return machine.provide({ actors: { session, ...(outboxLogic ? { outbox: outboxLogic } : {}) } }) as typeof serverMachine;
+  const sessions = withSessions(machine, session);
+  return (outboxLogic ? sessions.provide({ actors: { outbox: outboxLogic } }) : sessions) as typeof serverMachine;
 }

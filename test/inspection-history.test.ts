@@ -129,7 +129,8 @@ describe('an actor’s history', () => {
     expect(joined.value).toEqual({ active: 'guest' });
     expect(joined.context).toMatchObject({ nick: 'alice', channels: ['#django'] });
     const sent = history.entries.find((entry) => entry.dir === 'out' && entry.type === 'route.join')!;
-    expect(sent).toMatchObject({ source: 'session:1', target: 'server' });
+    // A session's events for the server go to its supervisor, which forwards them.
+    expect(sent).toMatchObject({ source: 'session:1', target: 'supervisor:0' });
   });
 
   it('answers 404 with a reason for an actor it does not know', async () => {

@@ -72,8 +72,9 @@ describe('the local inspector stream', () => {
     const token = await passSecretsBy({ login, connect });
     // Both logins, the hello that carries the token, and the owner's own frame that carries it too. The guest
     // session said hello too, and pages get batches a little after the fact: so wait for the second hello,
-    // which comes in the same batch as the frames it sends the owner.
-    await inspector.until((all) => (all.match(/"client\.login"/g) ?? []).length >= 2 && (all.match(/"kind":"event"[^\n]*"type":"session\.hello"/g) ?? []).length >= 2);
+    // which comes in the same batch as the frames it sends the owner. A hello goes to the session's supervisor,
+    // which forwards it: count the ones that reached the server.
+    await inspector.until((all) => (all.match(/"client\.login"/g) ?? []).length >= 2 && (all.match(/"target":"server","type":"session\.hello"/g) ?? []).length >= 2);
 
     const all = inspector.frames.join('\n');
     expect(all).not.toContain('secret password');

@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { channelMachine } from '../machines/channel.machine.js';
 import { serverMachine } from '../machines/server.machine.js';
 import { sessionMachine } from '../machines/session.machine.js';
+import { supervisorMachine } from '../machines/supervisor.machine.js';
+import type { AnyActorRef } from 'xstate';
 import { useServer } from './support/server.js';
 
 const start = useServer();
@@ -16,6 +18,7 @@ const README = new URL('../README.md', import.meta.url);
 /** The statechart behind each kind of actor; the outbox is a callback actor and has none. */
 const MACHINES: Record<string, { config: { states?: Record<string, unknown> } } | undefined> = {
   server: serverMachine,
+  supervisor: supervisorMachine,
   session: sessionMachine,
   channel: channelMachine,
   outbox: undefined,
@@ -24,6 +27,12 @@ const MACHINES: Record<string, { config: { states?: Record<string, unknown> } } 
 interface TreeEntry {
   kind: string;
   states: string[];
+}
+
+/** The ids of `actor`'s children, and of theirs, at every depth. */
+function descendants(actor: AnyActorRef): string[] {
+  const children = (actor.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> }).children ?? {};
+  return Object.entries(children).flatMap(([id, child]) => [id, ...(child ? descendants(child) : [])]);
 }
 
 /** The actors of the README's tree, by kind (`session:1` is a `session`), with the states each line names. */
@@ -51,7 +60,7 @@ describe('the README', () => {
     alice.send({ type: 4, channel: '#django' });
     await alice.next();
     const running = new Set(
-      ['server', ...Object.keys(server.actor.getSnapshot().children)].map((id) => id.split(':')[0]!),
+      ['server', ...descendants(server.actor)].map((id) => id.split(':')[0]!),
     );
 
     const { entries } = await readmeTree();
@@ -67,7 +76,7 @@ describe('the README', () => {
     const { text } = await readmeTree();
     const listed = /live actor tree \(([^)]*)\)/.exec(text)?.[1];
     expect(listed).toBeDefined();
-    expect(listed!.split(',').map((kind) => kind.trim())).toEqual(['server', 'outbox', 'sessions', 'channels']);
+    expect(listed!.split(',').map((kind) => kind.trim())).toEqual(['server', 'outbox', 'supervisors', 'sessions', 'channels']);
     expect(text).not.toMatch(/socket actors?\b/i);
   });
 });

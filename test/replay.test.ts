@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { assign, createActor, fromPromise, setup, waitFor, type AnyStateMachine } from 'xstate';
 import { accountActors } from '../machines/accounts.js';
 import { channelMachine } from '../machines/channel.machine.js';
-import { serverMachine } from '../machines/server.machine.js';
+import { serverMachine, sessionsOf, withSessions } from '../machines/server.machine.js';
 import { sessionMachine } from '../machines/session.machine.js';
 import type { HistoryEntry } from '../src/inspection/history.js';
 import { ACTORS_REPLAYED_FROM_THE_TRACE, withReplayFakes } from '../src/replay/fakes.js';
@@ -38,7 +38,7 @@ describe('replaying a trace', () => {
   it('catches a machine that now takes another transition for the same events', async () => {
     const trace = await readTrace(EXAMPLE);
     // As if a change made every session think it is in no channel.
-    const changed = serverMachine.provide({ actors: { session: sessionMachine.provide({ guards: { isMember: () => false } }) } });
+    const changed = withSessions(serverMachine, sessionMachine.provide({ guards: { isMember: () => false } }));
     const replayed = (await replayTrace(trace, changed)).steps;
     const recorded = recordedSteps(trace);
     expect(replayed).not.toEqual(recorded);
@@ -153,7 +153,7 @@ describe('replay fakes', () => {
   it('replace every account effect of the sessions the server spawns, so a replay never touches accounts', () => {
     // A new effect in machines/accounts.ts must be replayed from the trace too, or a replay would call the store.
     expect([...ACTORS_REPLAYED_FROM_THE_TRACE].sort()).toEqual(Object.keys(accountActors).sort());
-    const session = withReplayFakes(serverMachine, []).implementations.actors.session as AnyStateMachine;
+    const session = sessionsOf(withReplayFakes(serverMachine, [])) as AnyStateMachine;
     for (const name of ACTORS_REPLAYED_FROM_THE_TRACE) {
       expect(session.implementations.actors[name], name).toBeDefined();
       expect(session.implementations.actors[name], name).not.toBe(sessionMachine.implementations.actors[name]);

@@ -14,7 +14,7 @@ const CLI = new URL('../dist/src/state-coverage/cli.js', import.meta.url).pathna
 
 describe('the state coverage report', () => {
   it('finds the server machine and every machine it spawns, from their definitions', () => {
-    expect(machinesFrom(serverMachine).map((machine) => machine.id)).toEqual(['server', 'session', 'channel']);
+    expect(machinesFrom(serverMachine).map((machine) => machine.id)).toEqual(['server', 'supervisor', 'session', 'channel']);
   });
 
   it('adds up counts from several processes and marks what was never taken', () => {

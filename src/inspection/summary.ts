@@ -25,7 +25,7 @@ export interface ActorSummary {
   /** Unique for the life of the system, unlike `id`, which a later actor may reuse. */
   sessionId: string;
   id: string;
-  /** What people call it: the id, and for a session its nick too (`session:3 · alice`). */
+  /** What people call it: the id, and for a session its nick too (`session:3 · alice`), for a supervisor its count of sessions. */
   label: string;
   parent: string | null;
   /** The machine id (`server`, `session`, `channel`), or null for a callback actor. */
@@ -57,9 +57,15 @@ function parentOf(actor: AnyActorRef): AnyActorRef | undefined {
   return (actor as { _parent?: AnyActorRef })._parent;
 }
 
-/** `session:3 · alice` for an actor whose context has a nick; the bare id otherwise. */
+/**
+ * `session:3 · alice` for an actor whose context has a nick, `supervisor:0 ·
+ * 3 sessions` for one that counts its sessions (the server's are a map); the
+ * bare id otherwise.
+ */
 export function labelOf(id: string, context: Record<string, unknown>): string {
-  return typeof context.nick === 'string' ? `${id} · ${context.nick}` : id;
+  if (typeof context.nick === 'string') return `${id} · ${context.nick}`;
+  if (typeof context.sessions === 'number') return `${id} · ${context.sessions} session${context.sessions === 1 ? '' : 's'}`;
+  return id;
 }
 
 /** Who an actor is; its state comes with its first snapshot (reading one while it starts throws). */
@@ -214,7 +220,11 @@ export function summariseWholeSnapshot(snapshot: unknown, bodies: boolean): Reco
 /** Nested events (a `route.channel` wraps a `channel.say`) are redacted like top-level ones. */
 function summariseValue(value: unknown, depth: number, bodies: boolean): unknown {
   if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
-  if (typeof value === 'string') return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…` : value;
+  if (typeof value === 'string') {
+    // A frame's text outside a body field, wherever it is (a field not named for its secret, say): redacted too.
+    const text = redactFrame(value);
+    return text.length > MAX_STRING ? `${text.slice(0, MAX_STRING)}…` : text;
+  }
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
   if (typeof value === 'bigint') return value.toString();
   if (isActorRef(value)) return `actor ${value.id}`;

@@ -125,6 +125,22 @@ describe.runIf(runBrowserTests)('the inspector page', () => {
     await screenshot(page, 'inspector-dropped-desktop');
   });
 
+  it('shows sessions under their supervisor, which says how many it holds and draws its statechart', async () => {
+    const page = await open();
+    await login('ivy');
+    await login('joe');
+    await actor(page, /^session:2 · joe/).waitFor();
+    await actor(page, /^supervisor:0 · 2 sessions/).waitFor();
+    const rows = await tree(page).getByRole('button').evaluateAll((buttons) =>
+      buttons.map((button) => `${button.className.match(/depth-\d/)?.[0]} ${button.querySelector('.actor-id')?.textContent}`),
+    );
+    expect(rows).toEqual(['depth-0 server', 'depth-1 outbox', 'depth-1 supervisor:0 · 2 sessions', 'depth-2 session:1 · ivy', 'depth-2 session:2 · joe']);
+    await actor(page, /^supervisor:0 · 2 sessions/).click();
+    await page.getByRole('heading', { name: 'supervisor:0 · 2 sessions' }).waitFor();
+    await diagram(page).getByText('supervisor.spawn').waitFor();
+    await screenshot(page, 'inspector-supervisor-desktop');
+  });
+
   it('finds a session by nick and a channel by name, and jumps between a session, its channels and their members', async () => {
     const page = await open();
     const ivy = await login('ivy');
@@ -179,8 +195,9 @@ describe.runIf(runBrowserTests)('the inspector page', () => {
 
     await page.getByRole('button', { name: 'Earlier' }).click();
     await page.getByText('State then: handshaking.greeting. Transition taken: none (the event changed nothing).').waitFor();
-    // The entry before the acceptance: the answer of the nick's lookup, or the hello it sent then (which changed nothing).
-    expect(await history.getByRole('option', { selected: true }).textContent()).toMatch(/xstate\.done\.actor\.0\.session\.identifying from 0\.session\.identifying → handshaking|session\.hello sent to server/);
+    // The entry before the acceptance: the answer of the nick's lookup, or the hello it sent then (which changed nothing),
+    // to its supervisor, which forwards it to the server.
+    expect(await history.getByRole('option', { selected: true }).textContent()).toMatch(/xstate\.done\.actor\.0\.session\.identifying from 0\.session\.identifying → handshaking|session\.hello sent to supervisor:0/);
     await page.getByRole('button', { name: 'Later' }).click();
     await page.getByRole('button', { name: 'Later' }).click();
     await history.getByRole('option', { name: /client\.join from outside/ }).click();
@@ -196,23 +213,25 @@ describe.runIf(runBrowserTests)('the inspector page', () => {
     expect(await page.getByText('Showing the past').count()).toBe(0);
   });
 
-  it('draws the messages between a session, its channels, the server and the outbox as a sequence', async () => {
+  it('draws the messages between a session, its supervisor, its channels, the server and the outbox as a sequence', async () => {
     const page = await open();
     const ivy = await login('ivy');
     await actor(page, 'session:1 · ivy active').click();
     ivy.send({ type: 4, channel: '#django' });
     await ivy.until((frame) => frame.type === 4);
     await page.locator('#context').getByRole('button', { name: '#django' }).waitFor();
-    await page.getByRole('button', { name: 'Pick the selected session, its channels, the server and the outbox' }).click();
+    await page.getByRole('button', { name: 'Pick the selected session, its supervisor, its channels, the server and the outbox' }).click();
     const chips = page.getByRole('list', { name: 'Actors in the sequence' });
-    for (const name of ['session:1 · ivy', 'channel:#django', 'server', 'outbox']) await chips.getByText(name, { exact: false }).first().waitFor();
+    for (const name of ['session:1 · ivy', 'supervisor:0', 'channel:#django', 'server', 'outbox']) await chips.getByText(name, { exact: false }).first().waitFor();
 
     ivy.send({ type: 0, dest: '#django', message: 'hello all' });
     await ivy.until((frame) => frame.type === 0);
     const sequence = page.getByRole('group', { name: 'Sequence diagram' });
     await sequence.getByRole('group', { name: 'lifeline session:1 · ivy' }).waitFor();
     const messages = sequence.getByRole('list', { name: 'messages, oldest first' });
-    await messages.getByRole('listitem', { name: /^session:1 → server: route\.join at/ }).waitFor();
+    // What a session sends the server goes through its supervisor, unchanged.
+    await messages.getByRole('listitem', { name: /^session:1 → supervisor:0: route\.join at/ }).waitFor();
+    await messages.getByRole('listitem', { name: /^supervisor:0 → server: route\.join at/ }).waitFor();
     await messages.getByRole('listitem', { name: /^\(transport\) → session:1: client\.message at/ }).waitFor();
     await messages.getByRole('listitem', { name: /^session:1 → channel:#django: channel\.say at/ }).waitFor();
     // A channel's events are published (stored, then delivered) through the outbox.
@@ -260,8 +279,8 @@ describe.runIf(runBrowserTests)('the inspector page', () => {
     await page.getByRole('heading', { name: 'session:1 · ivy' }).waitFor();
     await page.getByText(/state: closed · status: done \(ended at \d\d:\d\d:\d\d\.\d{3}\)/).waitFor();
     await page.getByText('Current state: closed. Last transition: socket.closed (closing → closed).').waitFor();
-    // The server and the outbox live on.
-    await page.getByText('Actors (2 live, 1 ended)').waitFor();
+    // The server, the outbox and the session's supervisor live on.
+    await page.getByText('Actors (3 live, 1 ended)').waitFor();
     await screenshot(page, 'inspector-ended-phone');
   });
 });

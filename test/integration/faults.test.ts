@@ -4,24 +4,23 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { channelMachine } from '../../machines/channel.machine.js';
-import { serverMachine } from '../../machines/server.machine.js';
+import { serverMachine, withSessions } from '../../machines/server.machine.js';
 import { sessionMachine } from '../../machines/session.machine.js';
 import { useServer } from '../support/server.js';
 
 const start = useServer();
 
 /** Sessions whose user list action throws for the nick "mallory": an injected bug. */
-const faultySessions = serverMachine.provide({
-  actors: {
-    session: sessionMachine.provide({
-      actions: {
-        listUsers: ({ context }) => {
-          if (context.nick === 'mallory') throw new Error('injected session fault');
-        },
+const faultySessions = withSessions(
+  serverMachine,
+  sessionMachine.provide({
+    actions: {
+      listUsers: ({ context }) => {
+        if (context.nick === 'mallory') throw new Error('injected session fault');
       },
-    }),
-  },
-});
+    },
+  }),
+);
 
 /** Channels whose member listing always throws: an injected bug. */
 const faultyChannels = serverMachine.provide({

@@ -1,36 +1,60 @@
 /**
  * @module server.machine.test: the whole actor tree with fake connections, no sockets.
  */
-import { createActor } from 'xstate';
+import { createActor, enqueueActions, type AnyActorRef } from 'xstate';
 import { describe, expect, it, vi } from 'vitest';
-import { serverMachine } from '../../machines/server.machine.js';
+import { serverMachine, withSessions, type ServerInput } from '../../machines/server.machine.js';
 import { sessionMachine } from '../../machines/session.machine.js';
+import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import { withEffects } from '../../src/effects.js';
 import { settle, testAccounts } from '../support/accounts.js';
 import { FakeConnection } from '../support/fake-connection.js';
 import { connector } from '../support/server-actor.js';
 
-function start(machine = serverMachine, accounts = testAccounts()) {
+function start(machine = serverMachine, accounts = testAccounts(), input: ServerInput = {}) {
   const faults: unknown[] = [];
   const server = createActor(
     withEffects(machine, accounts).provide({ actions: { reportFault: (_, params) => faults.push(params.actor) } }),
-    { input: {} },
+    { input },
   ).start();
   const connect = connector(server);
-  // The outbox lives as long as the server; the tests are about what comes and goes.
+  // The outbox lives as long as the server; the tests are about what comes and goes: the server's children and its supervisors'.
   const children = () =>
-    Object.keys(server.getSnapshot().children)
-      .filter((id) => id !== 'outbox')
+    Object.entries(server.getSnapshot().children)
+      .filter(([id]) => id !== 'outbox')
+      .flatMap(([id, child]) => [id, ...(id.startsWith('supervisor:') ? Object.keys((child as AnyActorRef).getSnapshot().children) : [])])
       .sort();
   return { server, connect, children, faults };
 }
 
+type Client = Awaited<ReturnType<ReturnType<typeof start>['connect']>>;
+
+/** The scene of the fault tests: alice and mallory in #x, what alice has heard so far taken. */
+async function aliceAndMalloryInX(connect: (nick: string) => Promise<Client>) {
+  const alice = await connect('alice');
+  const mallory = await connect('mallory');
+  alice.send({ type: 'client.join', channel: '#x' });
+  mallory.send({ type: 'client.join', channel: '#x' });
+  await settle();
+  alice.connection.take();
+  return { alice, mallory };
+}
+
+/** A failure of mallory's contained: her client closed with 1011, alice told she left #x and logged out. */
+function expectMalloryContained(alice: Client, mallory: Client) {
+  expect(mallory.connection.closed).toEqual({ code: 1011, reason: 'internal error' });
+  expect(alice.connection.take()).toEqual([
+    { type: 5, channel: '#x', user: 'mallory', offset: 3, time: expect.any(Number) },
+    { type: 3, user: 'mallory' },
+  ]);
+}
+
 describe('server machine', () => {
-  it('spawns one session per connection, addressed by connection id, and nothing else', async () => {
+  it('spawns one session per connection, addressed by connection id, under a supervisor, and nothing else', async () => {
     const { connect, children } = start();
     await connect('alice');
     await connect('bob');
-    expect(children()).toEqual(['session:1', 'session:2']);
+    expect(children()).toEqual(['session:1', 'session:2', 'supervisor:0']);
   });
 
   it('announces each login to the outbox once, which delivers it to everyone logged in', async () => {
@@ -88,7 +112,7 @@ describe('server machine', () => {
     alice.send({ type: 'client.join', channel: '#x' });
     alice.send({ type: 'client.logout' });
     alice.send({ type: 'socket.closed', code: 1000 });
-    expect(children()).toEqual([]);
+    expect(children()).toEqual(['supervisor:0']);
     expect(server.getSnapshot().context.sessions.size).toBe(0);
     expect(server.getSnapshot().context.nicks.size).toBe(0);
     // What was sent before the detach still goes out, in order; nothing after it.
@@ -107,37 +131,75 @@ describe('server machine', () => {
   });
 
   it('contains a session whose action throws: closes it with 1011 and logs the others out of it', async () => {
-    const failing = serverMachine.provide({
-      actors: {
-        session: sessionMachine.provide({
-          actions: {
-            relayMessage: ({ context }) => {
-              if (context.nick === 'mallory') throw new Error('injected');
-            },
+    const failing = withSessions(
+      serverMachine,
+      sessionMachine.provide({
+        actions: {
+          relayMessage: ({ context }) => {
+            if (context.nick === 'mallory') throw new Error('injected');
           },
-        }),
-      },
-    });
+        },
+      }),
+    );
     const { server, connect, children, faults } = start(failing);
-    const alice = await connect('alice');
-    const mallory = await connect('mallory');
-    alice.send({ type: 'client.join', channel: '#x' });
-    mallory.send({ type: 'client.join', channel: '#x' });
-    await settle();
-    alice.connection.take();
+    const { alice, mallory } = await aliceAndMalloryInX(connect);
     mallory.send({ type: 'client.message', channel: '#x', message: 'boom' });
     await settle();
 
     expect(server.getSnapshot().status).toBe('active');
     expect(faults).toEqual(['session:2']);
-    expect(mallory.connection.closed).toEqual({ code: 1011, reason: 'internal error' });
-    expect(alice.connection.take()).toEqual([
-      { type: 5, channel: '#x', user: 'mallory', offset: 3, time: expect.any(Number) },
-      { type: 3, user: 'mallory' },
-    ]);
-    expect(children()).toEqual(['channel:#x', 'session:1']);
+    expectMalloryContained(alice, mallory);
+    expect(children()).toEqual(['channel:#x', 'session:1', 'supervisor:0']);
     const again = await connect('mallory');
     expect(again.session.getSnapshot().value).toEqual({ active: 'guest' });
+  });
+
+  it('opens another supervisor only when every one it has is full, and fills the room a session leaves', async () => {
+    const { server, connect, children } = start(serverMachine, testAccounts(), { sessionsPerSupervisor: 2 });
+    const alice = await connect('alice');
+    await connect('bob');
+    await connect('carol');
+    const under = (supervisor: string) => Object.keys((server.getSnapshot().children[supervisor] as AnyActorRef).getSnapshot().children).sort();
+    expect(under('supervisor:0')).toEqual(['session:1', 'session:2']);
+    expect(under('supervisor:1')).toEqual(['session:3']);
+
+    alice.send({ type: 'socket.closed', code: 1006 });
+    await connect('dave');
+    await connect('erin');
+    expect(under('supervisor:0')).toEqual(['session:2', 'session:5']);
+    expect(under('supervisor:1')).toEqual(['session:3', 'session:4']);
+    expect(children().filter((id) => id.startsWith('supervisor:'))).toEqual(['supervisor:0', 'supervisor:1']);
+    // The server still sends to each session directly, by the session's own ref.
+    const entry = server.getSnapshot().context.sessions.get('5')!;
+    expect(entry.session).toBe(server.system.get('session:5'));
+  });
+
+  it('contains a failing supervisor: closes each of its sessions with 1011 and logs them out for everyone', async () => {
+    // A supervisor whose forwarding throws on a user list: an injected bug.
+    const failing = serverMachine.provide({
+      actors: {
+        supervisor: supervisorMachine.provide({
+          actions: {
+            forwardToServer: enqueueActions(({ event, enqueue }) => {
+              if (event.type === 'users.list') throw new Error('injected');
+              enqueue.sendParent(event);
+            }) as never,
+          },
+        }),
+      },
+    });
+    const { server, connect, children, faults } = start(failing, testAccounts(), { sessionsPerSupervisor: 1 });
+    const { alice, mallory } = await aliceAndMalloryInX(connect);
+    mallory.send({ type: 'client.list' });
+    await settle();
+
+    expect(server.getSnapshot().status).toBe('active');
+    expect(faults).toEqual(['supervisor:1']);
+    expectMalloryContained(alice, mallory);
+    expect(children()).toEqual(['channel:#x', 'session:1', 'supervisor:0']);
+    const again = await connect('mallory');
+    expect(again.session.getSnapshot().value).toEqual({ active: 'guest' });
+    expect(children()).toContain('supervisor:2');
   });
 
   it('does not stop a channel on a stale empty notice that a join overtook', async () => {
@@ -196,7 +258,7 @@ describe('server machine', () => {
     const alice = await connect('alice');
     watcher.connection.take();
     // The server takes the nick, then hears that the session ended without having left `active` through its exit.
-    server.send({ type: 'xstate.done.actor.session:2' } as never);
+    server.send({ type: 'session.stopped', id: '2' });
     expect(server.getSnapshot().context.nicks.has('alice')).toBe(false);
     await settle();
     expect(watcher.connection.take()).toEqual([{ type: 3, user: 'alice' }]);

@@ -15,6 +15,8 @@ export function describeValue(value: unknown): string {
  */
 export function describeState(value: unknown): string {
   if (value === null || typeof value !== 'object') return describeValue(value);
+  // A machine without states (a supervisor) has the value `{}`: like a callback actor, no state to show.
+  if (Object.keys(value).length === 0) return describeValue(null);
   return Object.entries(value)
     .map(([key, child]) => (child !== null && typeof child === 'object' && Object.keys(child).length === 0 ? key : `${key}.${describeState(child)}`))
     .join(', ');

@@ -396,7 +396,10 @@ ui.sequenceSession.addEventListener('click', () => {
   const actor = state.selected === null ? undefined : state.actors.get(state.selected);
   if (!actor) return;
   const channels = Array.isArray(actor.context.channels) ? actor.context.channels.map((name) => `channel:${String(name)}`) : [];
-  state.sequence = [actor.id, ...channels, ...[...state.actors.values()].filter((other) => other.parent === null).map((root) => root.id), 'outbox'];
+  // What a session sends the server goes through its supervisor, its parent.
+  const supervisor = actor.parent === null ? undefined : state.actors.get(actor.parent);
+  const roots = [...state.actors.values()].filter((other) => other.parent === null).map((root) => root.id);
+  state.sequence = [actor.id, ...(supervisor ? [supervisor.id] : []), ...channels, ...roots, 'outbox'];
   state.sequence = [...new Set(state.sequence)];
   invalidate('sequence');
 });
