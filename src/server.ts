@@ -12,11 +12,11 @@ import { CloseCode } from '../machines/socket.js';
 import { Accounts, type AccountsOptions } from './accounts/accounts.js';
 import { withEffects, type Effects } from './effects.js';
 import { checkHealth, httpStatusOf, type WritesView } from './health.js';
-import { ClusterNode, type ClusterNodeOptions } from './cluster/node.js';
+import type { ClusterNode, ClusterNodeOptions } from './cluster/node.js';
 import { createClusterOutbox } from '../machines/cluster-outbox.js';
 import { defaults } from './config.js';
 import { InspectorHub } from './inspection/hub.js';
-import { connectStately, type StatelyConnection } from './inspection/stately.js';
+import type { StatelyConnection } from './inspection/stately.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
 import { isLoopback } from './loopback.js';
@@ -107,7 +107,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const cluster =
     options.redis === undefined
       ? undefined
-      : await ClusterNode.start({
+      : await (await import('./cluster/node.js')).ClusterNode.start({
           url: options.redis,
           ...(options.nodeName === undefined ? {} : { node: options.nodeName }),
           maxEvents: limits.historySize,
@@ -171,7 +171,9 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       ? new InspectorHub({ bodies, historySize: options.inspectHistory ?? defaults.inspectHistory, node: nodeName ?? null })
       : undefined;
   const stately: StatelyConnection | undefined =
-    options.inspect === 'stately' ? await connectStately({ bodies, relayPort: options.statelyRelayPort }) : undefined;
+    options.inspect === 'stately'
+      ? await (await import('./inspection/stately.js')).connectStately({ bodies, relayPort: options.statelyRelayPort })
+      : undefined;
   const inspect: ((event: InspectionEvent) => void) | undefined = hub?.inspect ?? stately?.inspect;
   // Named, so the inspector shows `server` rather than a generated id at the root of the tree.
   const actor = createActor(machine, {

@@ -17,6 +17,7 @@ import type { ClusterBus, ClusterListener, ClusterReadResult, EventKind, Presenc
 import type { ReadQuery } from '../../machines/history.js';
 import { nickKey } from '../../machines/names.js';
 import { Keys } from './keys.js';
+import { ClusterStartError, type RedisOperation, type RedisTimer } from './public.js';
 import { maskRedisUrl } from './redis-accounts.js';
 import { CLAIM, RELEASE, SEQUENCE } from './scripts.js';
 
@@ -49,10 +50,7 @@ type Scripted = Redis & {
 
 const TAKEOVER_WAIT_MS = 5_000;
 
-/** What `/metrics` times, one histogram series each. */
-export const REDIS_OPERATIONS = ['sequence', 'read', 'claim', 'release', 'publish', 'users', 'members', 'subscribe'] as const;
-export type RedisOperation = (typeof REDIS_OPERATIONS)[number];
-export type RedisTimer = (operation: RedisOperation, seconds: number) => void;
+
 
 /** Connection options both connections share: fail fast while Redis is away, and keep trying to reconnect. */
 function connectionOptions() {
@@ -408,9 +406,4 @@ function offsetOf(id: string): number {
 /** `node|conn|nick` entries to their nicks. */
 function nicksOf(entries: string[]): string[] {
   return entries.map((entry) => entry.slice(entry.lastIndexOf('|') + 1));
-}
-
-/** Redis could not be reached when a node started: the CLI prints the message as one line and exits 1. */
-export class ClusterStartError extends Error {
-  override name = 'ClusterStartError';
 }

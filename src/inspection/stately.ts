@@ -13,6 +13,7 @@ import { createWebSocketInspector } from '@statelyai/inspect';
 import { createInspectorServer } from '@statelyai/inspect/server';
 import type { InspectionEvent } from 'xstate';
 import { summariseContext, summariseEvent, summariseWholeSnapshot } from './summary.js';
+import { RelayPortInUseError } from './relay-error.js';
 
 /** The relay's port: the package's own default. */
 export const STATELY_RELAY_PORT = 8080;
@@ -58,9 +59,6 @@ export async function connectStately(options: { bodies: boolean; relayPort?: num
   };
 }
 
-export class RelayPortInUseError extends Error {
-  override name = 'RelayPortInUseError';
-}
 
 function assertPortFree(port: number): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -14,7 +14,7 @@ import { ERROR_LABELS, OUT_TYPES } from './frame-type.js';
 import { ChatCounters, IN_TYPES, LOGIN_OUTCOMES } from './counters.js';
 import { processMetrics } from './process.js';
 import { STORE_OPERATIONS, type StoreTimer } from './timed-store.js';
-import { REDIS_OPERATIONS, type RedisTimer } from '../cluster/redis-bus.js';
+import { REDIS_OPERATIONS, type RedisTimer } from '../cluster/public.js';
 
 export interface MetricsSources {
   counters: ChatCounters;
