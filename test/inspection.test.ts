@@ -2,23 +2,15 @@
  * @module inspection.test: what the inspectors are sent, over real sockets:
  * summaries instead of live objects, and message bodies only when allowed.
  */
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { isLoopback } from '../src/loopback.js';
 import { expectAuthRequired, register, signIn } from './support/auth.js';
 import { listen } from './support/inspector-stream.js';
 import { useServer, type Harness } from './support/server.js';
+import { freePort } from './support/ports.js';
 
 const start = useServer();
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /**
  * Every way a secret passes through the actors: a registration, a password

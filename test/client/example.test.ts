@@ -6,11 +6,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshDataDir, useCli } from '../support/cli-process.js';
 import { TestClient } from '../support/client.js';
+import { freePort } from '../support/ports.js';
 
 const cli = useCli();
 const BOT = fileURLToPath(new URL('../../dist/examples/bot.js', import.meta.url));
@@ -22,15 +22,6 @@ afterEach(async () => {
     await once(bot, 'exit');
   }
 });
-
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as { port: number };
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
 
 /** Starts the example bot and resolves once it printed `line`; its output so far is in `output`. */
 function startBot(url: string): { output: string[]; printed: (line: string) => Promise<void> } {

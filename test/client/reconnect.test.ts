@@ -5,25 +5,16 @@
  * The server is the real CLI (test/support/cli-process.ts).
  */
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { ChannelEvent, ChatClient } from '../../client/index.js';
 import { freshDataDir, useCli, type Started } from '../support/cli-process.js';
 import { TestClient } from '../support/client.js';
 import { Recorder, useSdk } from '../support/sdk.js';
+import { freePort } from '../support/ports.js';
 
 const cli = useCli();
 const sdk = useSdk();
 const PASSWORD = 'correct horse battery';
-
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as { port: number };
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
 
 async function kill(started: Started): Promise<void> {
   started.child.kill('SIGKILL');

@@ -18,11 +18,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe } from 'vitest';
+import { freePort } from './ports.js';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 const INSTALL_HINT = 'install it with apt-get install redis-server';
@@ -199,17 +200,6 @@ export function useRedis(): RedisServer {
     client: (options) => current().client(options),
     dispose: () => current().dispose(),
   };
-}
-
-/** A port the kernel had free a moment ago. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as { port: number };
-  probe.close();
-  await once(probe, 'close');
-  return port;
 }
 
 /** Sends one inline command on a fresh connection and resolves with the first reply line (or '' if the server closed the connection). */
