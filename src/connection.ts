@@ -96,22 +96,16 @@ export class WsConnection<Owner extends ConnectionOwner = ConnectionOwner> imple
   ) {}
 
   send(data: string): void {
-    const { ws } = this;
-    if (this.overflowed || ws.readyState !== WebSocket.OPEN) return;
-    const socket = rawSocket(ws);
-    if (socket && senderIdle(ws)) {
-      holdUntilTurnEnds(socket);
-      socket.write(textFrame(data));
-    } else ws.send(data);
+    if (!this.takesFrames()) return;
+    const socket = this.directSocket();
+    if (socket) socket.write(textFrame(data));
+    else this.ws.send(data);
     // Counted once queued, so frames dropped for a closing or overflowed client are not.
     if (this.owner.counters.frameOut(data) === OUT_LOGIN && !this.announced) {
       this.announced = true;
       this.owner.counters.ownLogin(data);
     }
-    if (ws.bufferedAmount > this.owner.maxBufferedBytes) {
-      this.overflowed = true;
-      this.owner.onOverflow(this);
-    }
+    this.checkOverflow();
   }
 
   /**
@@ -120,20 +114,34 @@ export class WsConnection<Owner extends ConnectionOwner = ConnectionOwner> imple
    * gets that buffer in one write.
    */
   sendMany(frames: readonly string[]): void {
-    const { ws } = this;
-    if (this.overflowed || ws.readyState !== WebSocket.OPEN) return;
-    const socket = rawSocket(ws);
-    if (!socket || !senderIdle(ws)) {
-      for (const data of frames) ws.send(data);
-    } else {
-      holdUntilTurnEnds(socket);
-      socket.write(textFrames(frames));
-    }
+    if (!this.takesFrames()) return;
+    const socket = this.directSocket();
+    if (socket) socket.write(textFrames(frames));
+    else for (const data of frames) this.ws.send(data);
     this.owner.counters.framesOutMany(frames);
-    if (ws.bufferedAmount > this.owner.maxBufferedBytes) {
-      this.overflowed = true;
-      this.owner.onOverflow(this);
-    }
+    this.checkOverflow();
+  }
+
+  /** Open, and not given up on as a slow consumer. */
+  private takesFrames(): boolean {
+    return !this.overflowed && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /**
+   * Holds the socket's writes until the turn ends, and returns it when a
+   * frame may be written to it directly; undefined when `ws` must frame it.
+   */
+  private directSocket(): Socket | undefined {
+    const socket = rawSocket(this.ws);
+    if (!socket) return undefined;
+    holdUntilTurnEnds(socket);
+    return senderIdle(this.ws) ? socket : undefined;
+  }
+
+  private checkOverflow(): void {
+    if (this.ws.bufferedAmount <= this.owner.maxBufferedBytes) return;
+    this.overflowed = true;
+    this.owner.onOverflow(this);
   }
 
   close(code: number, reason: string): void {
