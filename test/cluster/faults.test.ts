@@ -89,16 +89,8 @@ describeWithRedis('a cluster when things fail', () => {
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     sending = false;
     await talking;
-    const settle = async (client: TestClient, frames: Frame[]) => {
-      // The last messages are on their way: everything sent arrives before a list answered after it.
-      client.send({ type: 6, id: 'end' });
-      for (;;) {
-        const frame = await client.next();
-        if (frame.type === 6 && frame.id === 'end') return frames;
-        frames.push(frame);
-      }
-    };
-    const all = { alice: await settle(alice, forAlice.frames), bob: await settle(bob, forBob.frames) };
+    // The last messages are on their way: everything sent arrives before a list answered after it.
+    const all = { alice: [...forAlice.frames, ...(await alice.drain())], bob: [...forBob.frames, ...(await bob.drain())] };
 
     for (const frames of Object.values(all)) {
       for (const nick of ['carol', 'dave']) {
@@ -200,16 +192,7 @@ describeWithRedis('a cluster when things fail', () => {
     sending = false;
     await talking;
 
-    const drain = async (client: TestClient) => {
-      const frames: Frame[] = [];
-      client.send({ type: 6, id: 'end' });
-      for (;;) {
-        const frame = await client.next();
-        if (frame.type === 6 && frame.id === 'end') return frames;
-        frames.push(frame);
-      }
-    };
-    const seen = { alice: await drain(alice), bob: await drain(bob) };
+    const seen = { alice: await alice.drain(), bob: await bob.drain() };
     const events = (frames: Frame[]) => frames.filter((frame) => frame.type === 0);
     // One truth: the same messages, with the same offsets, for both members (from where both were listening).
     const from = Math.max(...[seen.alice, seen.bob].map((frames) => events(frames)[0]!.offset as number));

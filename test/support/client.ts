@@ -58,19 +58,16 @@ export class TestClient {
    */
   static async login(baseUrl: string, nick: string): Promise<TestClient> {
     const client = await TestClient.connect(baseUrl, nick);
-    if (process.env.XSTATE_CHAT_CLUSTER === '1') {
-      const othersPresence = (frame: Frame) => (frame.type === 2 || frame.type === 3) && frame.user !== nick;
-      await client.until((frame) => !othersPresence(frame) && (frame.type === 2 || client.fail(frame)));
-      await client.until((frame) => !othersPresence(frame) && (frame.type === 6 || client.fail(frame)));
-      return client;
-    }
-    await client.expect({ type: 2, user: nick });
-    await client.next((frame) => frame.type === 6);
+    const othersPresence = (frame: Frame) => process.env.XSTATE_CHAT_CLUSTER === '1' && (frame.type === 2 || frame.type === 3) && frame.user !== nick;
+    const next = async () => {
+      let frame = await client.next();
+      while (othersPresence(frame)) frame = await client.next();
+      return frame;
+    };
+    checkFrame(await next(), { type: 2, user: nick });
+    const list = await next();
+    if (list.type !== 6) throw new Error(`unexpected frame ${JSON.stringify(list)}`);
     return client;
-  }
-
-  private fail(frame: Frame): never {
-    throw new Error(`unexpected frame ${JSON.stringify(frame)}`);
   }
 
   send(frame: unknown): void {
@@ -117,14 +114,7 @@ export class TestClient {
    * `expected` names them.
    */
   async expect(expected: Frame): Promise<Frame> {
-    const frame = await this.next();
-    const problem = stampProblem(frame);
-    if (problem) throw new Error(`${problem} in ${JSON.stringify(frame)}`);
-    const compared = Object.fromEntries(Object.entries(frame).filter(([key]) => !STAMPS.includes(key) || key in expected));
-    if (JSON.stringify(sortKeys(compared)) !== JSON.stringify(sortKeys(expected))) {
-      throw new Error(`expected ${JSON.stringify(expected)}, got ${JSON.stringify(frame)}`);
-    }
-    return frame;
+    return checkFrame(await this.next(), expected);
   }
 
   /** Awaits an error frame with `code` (and `id`, when given). */
@@ -147,6 +137,18 @@ export class TestClient {
     if (frame.type !== 6 || frame.id !== marker) throw new Error(`expected no frames, got ${JSON.stringify(frame)}`);
   }
 
+  /**
+   * Every frame still on its way to this client, and nothing after: answered
+   * by the same round trip as {@link expectQuiet}, whose answer ends the list.
+   */
+  async drain(): Promise<Frame[]> {
+    const marker = `drain-${Math.random().toString(36).slice(2)}`;
+    this.send({ type: 6, id: marker });
+    const frames: Frame[] = [];
+    for (let frame = await this.next(); frame.type !== 6 || frame.id !== marker; frame = await this.next()) frames.push(frame);
+    return frames;
+  }
+
   /** Frames received and not yet consumed. */
   get pending(): readonly Frame[] {
     return this.queue;
@@ -161,6 +163,17 @@ export class TestClient {
     this.ws.terminate();
     return this.closed;
   }
+}
+
+/** `frame`, if it equals `expected` as {@link TestClient.expect} compares them; throws otherwise. */
+function checkFrame(frame: Frame, expected: Frame): Frame {
+  const problem = stampProblem(frame);
+  if (problem) throw new Error(`${problem} in ${JSON.stringify(frame)}`);
+  const compared = Object.fromEntries(Object.entries(frame).filter(([key]) => !STAMPS.includes(key) || key in expected));
+  if (JSON.stringify(sortKeys(compared)) !== JSON.stringify(sortKeys(expected))) {
+    throw new Error(`expected ${JSON.stringify(expected)}, got ${JSON.stringify(frame)}`);
+  }
+  return frame;
 }
 
 /** What the server adds to channel events (see docs/protocol.md, "History"). */
