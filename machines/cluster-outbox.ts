@@ -17,7 +17,7 @@
 import { fromCallback } from 'xstate';
 import type { ClusterBus, EventKind, SequencedEvent, SequenceRequest } from './cluster.js';
 import { encode, errorFrame, usersFrame, type RequestId } from './frames.js';
-import { asHistory, isRecovered, withFields } from './history.js';
+import { asHistory, pageFrame, isRecovered, withFields } from './history.js';
 import { announce, applyToConnections, LoggedIn, type Joiner, type OutboxEvent, type Publish } from './outbox.js';
 import type { Connection } from './socket.js';
 
@@ -299,10 +299,7 @@ export function createClusterOutbox(settings: ClusterOutboxSettings | (() => Clu
       const before = ceiling === undefined ? event.before : Math.min(event.before ?? ceiling, ceiling);
       bus.read({ channel: event.channel, ...(before === undefined ? {} : { before }), limit: event.limit }).then(
         (read) => {
-          const oldest = read.events[0]?.offset;
-          const more = oldest !== undefined && oldest > read.first;
-          const id = event.requestId === undefined ? '' : `,"id":${JSON.stringify(event.requestId)}`;
-          send(event.to, `{"type":8,"channel":${JSON.stringify(event.channel)},"events":[${read.events.map((e) => e.data).join(',')}],"more":${more}${id}}`);
+          send(event.to, pageFrame(event.channel, read, event.requestId));
         },
         (error: unknown) => {
           fail(error);

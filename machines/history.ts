@@ -8,6 +8,7 @@
  * outbox hands it each turn's events in one batch and delivers them only once
  * they are stored. Machines never see the engine, only this interface.
  */
+import type { RequestId } from './frames.js';
 
 /** One channel event, as stored and as its members received it. */
 export interface StoredEvent {
@@ -57,6 +58,17 @@ export interface History {
 /** The whole frame: the head, closed with offset and time. */
 export function completeFrame(head: string, offset: number, time: number): string {
   return `${head},"offset":${offset},"time":${time}}`;
+}
+
+/**
+ * A page of older events (type 8): the events exactly as stored, and `more`
+ * when older ones are still kept. `read` answered the page's query.
+ */
+export function pageFrame(channel: string, read: { events: readonly { offset: number; data: string }[]; first: number }, requestId?: RequestId): string {
+  const oldest = read.events[0]?.offset;
+  const more = oldest !== undefined && oldest > read.first;
+  const id = requestId === undefined ? '' : `,"id":${JSON.stringify(requestId)}`;
+  return `{"type":8,"channel":${JSON.stringify(channel)},"events":[${read.events.map((event) => event.data).join(',')}],"more":${more}${id}}`;
 }
 
 /** A stored frame as replayed to one client: marked as history. */

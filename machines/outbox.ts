@@ -20,7 +20,7 @@
  */
 import { fromCallback } from 'xstate';
 import { encode, errorFrame, usersFrame, type RequestId } from './frames.js';
-import { asHistory, ephemeralHistory, isRecovered, withFields, type History, type ReadResult, type StoredEvent } from './history.js';
+import { asHistory, pageFrame, ephemeralHistory, isRecovered, withFields, type History, type ReadResult, type StoredEvent } from './history.js';
 import type { Connection, SocketEvent } from './socket.js';
 
 /** The system id the server registers the outbox under. */
@@ -168,10 +168,7 @@ export function createOutbox(settings: OutboxSettings | (() => OutboxSettings)) 
       // Events of this batch not yet delivered are live news, not history: the page ends before them.
       const before = ceiling === undefined ? event.before : Math.min(event.before ?? ceiling, ceiling);
       const read: ReadResult = history.read({ channel: event.channel, before, limit: event.limit });
-      const oldest = read.events[0]?.offset;
-      const more = oldest !== undefined && oldest > read.first;
-      const id = event.requestId === undefined ? '' : `,"id":${JSON.stringify(event.requestId)}`;
-      send(event.to, `{"type":8,"channel":${JSON.stringify(event.channel)},"events":[${read.events.map((e) => e.data).join(',')}],"more":${more}${id}}`);
+      send(event.to, pageFrame(event.channel, read, event.requestId));
     };
 
     /** Stores the turn's channel events in one batch, then delivers everything in the order it came. */
