@@ -9,10 +9,10 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { chmodSync, existsSync, openSync, readFileSync, writeFileSync, writeSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, openSync, readFileSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, freshDataDir, useCli } from '../support/cli-process.js';
 
 const run = useCli();
@@ -23,6 +23,26 @@ const run = useCli();
  */
 const asRoot = process.getuid?.() === 0;
 const unprivileged: SpawnOptions = asRoot ? { uid: 65534, gid: 65534 } : {};
+
+/**
+ * `nobody` must also reach the CLI itself: a clone under a private
+ * directory (`mktemp -d` makes them 700) would hide it. Each directory above
+ * it that others may not pass through gets that one bit for these tests,
+ * and loses it again after.
+ */
+const opened: { dir: string; mode: number }[] = [];
+beforeAll(() => {
+  if (!asRoot) return;
+  for (let dir = dirname(CLI); dir !== dirname(dir); dir = dirname(dir)) {
+    const { mode } = statSync(dir);
+    if ((mode & 0o001) !== 0) continue;
+    chmodSync(dir, mode | 0o001);
+    opened.push({ dir, mode });
+  }
+});
+afterAll(() => {
+  for (const { dir, mode } of opened.splice(0)) chmodSync(dir, mode & 0o7777);
+});
 
 /** Runs the CLI to its end (it is expected to refuse to start) and returns its exit code and standard error. */
 async function refusal(dataDir: string, options: SpawnOptions = {}): Promise<{ code: number | null; stderr: string; stdout: string }> {
