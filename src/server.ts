@@ -15,7 +15,7 @@ import { checkHealth, httpStatusOf, type WritesView } from './health.js';
 import type { ClusterNode, ClusterNodeOptions } from './cluster/node.js';
 import { createClusterOutbox } from '../machines/cluster-outbox.js';
 import { defaults } from './config.js';
-import { InspectorHub } from './inspection/hub.js';
+import type { InspectorHub } from './inspection/hub.js';
 import type { StatelyConnection } from './inspection/stately.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
@@ -166,9 +166,10 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     },
   });
   const bodies = options.inspectBodies ?? false;
-  const hub =
+  // Loaded only when asked for: its diagram layout (elkjs) alone adds about 30 MiB to every process that imports it.
+  const hub: InspectorHub | undefined =
     options.inspect === 'local'
-      ? new InspectorHub({ bodies, historySize: options.inspectHistory ?? defaults.inspectHistory, node: nodeName ?? null })
+      ? new (await import('./inspection/hub.js')).InspectorHub({ bodies, historySize: options.inspectHistory ?? defaults.inspectHistory, node: nodeName ?? null })
       : undefined;
   const stately: StatelyConnection | undefined =
     options.inspect === 'stately'
