@@ -23,6 +23,13 @@ export interface ChannelContext {
   members: Map<string, Member>;
   /** How many joins this channel has taken; the server compares it before stopping an empty channel. */
   joins: number;
+  /**
+   * The members' connection ids, as one array shared by every broadcast until
+   * the roster changes: a busy channel sends far more than it is joined or
+   * left, and an array per message was garbage the heap had to collect.
+   * Never mutated: a change makes a new one, so events already sent keep theirs.
+   */
+  recipients?: readonly string[];
 }
 
 export type ChannelEvent =
@@ -53,9 +60,21 @@ export interface ChannelJoinedEvent {
   ref: AnyActorRef;
 }
 
-/** The connection ids of every member: the keys of the roster. */
-function recipients(members: Map<string, Member>): string[] {
-  return Array.from(members.keys());
+/** The connection ids of every member, made once per roster. */
+function recipients(context: ChannelContext): readonly string[] {
+  context.recipients ??= Array.from(context.members.keys());
+  return context.recipients;
+}
+
+/** Changes the roster in place (see {@link ChannelContext.members}); the next broadcast gets a new recipient list. */
+function admit(context: ChannelContext, member: Member): void {
+  context.members.set(member.id, member);
+  context.recipients = undefined;
+}
+
+function dismiss(context: ChannelContext, id: string): void {
+  context.members.delete(id);
+  context.recipients = undefined;
 }
 
 export const channelMachine = setup({
@@ -66,14 +85,14 @@ export const channelMachine = setup({
   },
   actions: {
     addMember: assign(({ context, event }) => {
-      if (event.type !== 'channel.join') return {};
-      context.members.set(event.member.id, event.member);
+      assertEvent(event, 'channel.join');
+      admit(context, event.member);
       return { joins: context.joins + 1 };
     }),
     announceJoin: enqueueActions(({ context, event, enqueue, system }) => {
       assertEvent(event, 'channel.join');
       const { member, since, epoch } = event;
-      publish(enqueue, system, context.name, recipients(context.members), { type: 4, channel: context.name, user: member.nick }, {
+      publish(enqueue, system, context.name, recipients(context), { type: 4, channel: context.name, user: member.nick }, {
         joiner: { id: member.id, ...(since === undefined ? {} : { since }), ...(epoch === undefined ? {} : { epoch }) },
         from: member.id,
       });
@@ -91,14 +110,14 @@ export const channelMachine = setup({
       const member = context.members.get(event.id);
       if (!member) return;
       if (event.unheard) {
-        context.members.delete(event.id);
+        dismiss(context, event.id);
         return;
       }
       const frame = { type: 5, channel: context.name, user: member.nick } as const;
       const leaver = { leaver: { id: event.id, disconnected: event.disconnected } };
-      if (!event.disconnected) publish(enqueue, system, context.name, recipients(context.members), frame, leaver);
-      context.members.delete(event.id);
-      if (event.disconnected) publish(enqueue, system, context.name, recipients(context.members), frame, leaver);
+      if (!event.disconnected) publish(enqueue, system, context.name, recipients(context), frame, leaver);
+      dismiss(context, event.id);
+      if (event.disconnected) publish(enqueue, system, context.name, recipients(context), frame, leaver);
     }),
     relayMessage: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'channel.say') return;
@@ -108,7 +127,7 @@ export const channelMachine = setup({
         enqueue,
         system,
         context.name,
-        recipients(context.members),
+        recipients(context),
         { type: 0, dest: context.name, message: event.message, user: sender.nick },
         { from: event.id, ...(event.requestId === undefined ? {} : { requestId: event.requestId }) },
       );
@@ -128,7 +147,11 @@ export const channelMachine = setup({
     ),
   },
   guards: {
-    isEmpty: ({ context }) => context.members.size === 0,
+    /** The leave of the only member: checked on the leave itself rather than after every event, messages included. */
+    isLastMemberLeaving: ({ context, event }) => {
+      assertEvent(event, 'channel.leave');
+      return context.members.size === 1 && context.members.has(event.id);
+    },
   },
 }).createMachine({
   id: 'channel',
@@ -146,9 +169,8 @@ export const channelMachine = setup({
       on: {
         'channel.join': { actions: ['addMember', 'announceJoin', 'confirmJoin'] },
         'channel.say': { actions: 'relayMessage' },
-        'channel.leave': { actions: 'removeMember' },
+        'channel.leave': [{ guard: 'isLastMemberLeaving', target: 'vacant', actions: 'removeMember' }, { actions: 'removeMember' }],
       },
-      always: { guard: 'isEmpty', target: 'vacant' },
     },
     /** Waiting for the server to stop it; a join that raced the stop reopens it. */
     vacant: {

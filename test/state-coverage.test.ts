@@ -25,9 +25,9 @@ describe('the state coverage report', () => {
     const lines = coverageLines(machinesFrom(serverMachine).filter((machine) => machine.id === 'channel'), counts);
     expect(lines.find((line) => line.id === 'opening')?.count).toBe(3);
     expect(lines.find((line) => line.id === 'opening|channel.join|0')).toMatchObject({ name: 'opening --channel.join--> occupied', count: 3 });
-    expect(lines.find((line) => line.id === 'occupied|always|0')).toMatchObject({ name: 'occupied --always [isEmpty]--> vacant', count: 0 });
+    expect(lines.find((line) => line.id === 'occupied|channel.leave|0')).toMatchObject({ name: 'occupied --channel.leave [isLastMemberLeaving]--> vacant', count: 0 });
     const report = formatReport(lines);
-    expect(report).toMatch(/✗ transition +occupied --always \[isEmpty\]--> vacant +0/);
+    expect(report).toMatch(/✗ transition +occupied --channel\.leave \[isLastMemberLeaving\]--> vacant +0/);
     expect(report).toMatch(/ {3}transition +opening --channel\.join--> occupied +3/);
   });
 
