@@ -99,6 +99,24 @@ const GROUP_COMMIT_MS = 1;
 const GROUP_COMMIT_TURNS = 4;
 const GROUP_COMMIT_EVENTS = 256;
 
+/**
+ * Logins and logouts are announced to everyone logged in, which costs a
+ * write per client however many are announced at once. Node accepts one
+ * connection per event-loop turn, so in a reconnect storm announcing each
+ * turn's logins would announce them one at a time, each to everyone. A run
+ * of them is therefore announced at most once per as long as the previous
+ * announcement took (at most this long), so announcing takes at most about
+ * half the server's time and the connections accepted meanwhile are
+ * announced together. With few clients an announcement takes microseconds,
+ * and so does the wait.
+ */
+const MAX_PRESENCE_HOLD_MS = 5;
+
+/** How long logins and logouts waiting at `now` wait still, after an announcement that ended at `announcedAt` and took `cost`. */
+export function presenceWait(now: number, announcedAt: number, cost: number): number {
+  return Math.max(0, announcedAt + Math.min(cost, MAX_PRESENCE_HOLD_MS) - now);
+}
+
 const NOT_STORED = 'The server could not store this, so it was not sent. Try again shortly.';
 const UNAVAILABLE = encode(errorFrame('unavailable', undefined, NOT_STORED));
 
@@ -121,6 +139,10 @@ export function createOutbox(settings: OutboxSettings | (() => OutboxSettings)) 
     /** When the last batch was stored, and how many turns the pending one has waited for company. */
     let committedAt = Number.NEGATIVE_INFINITY;
     let postponed = 0;
+    /** Whether a login or logout is waiting, and when the last batch that announced some ended and how long it took. */
+    let presencePending = false;
+    let announcedAt = Number.NEGATIVE_INFINITY;
+    let announceCost = 0;
 
     const send = (id: string, data: string) => connections.get(id)?.send(data);
     const presence = new LoggedIn();
@@ -174,9 +196,18 @@ export function createOutbox(settings: OutboxSettings | (() => OutboxSettings)) 
     /** Stores the turn's channel events in one batch, then delivers everything in the order it came. */
     const flush = (mode?: 'at once'): void => {
       scheduled = false;
+      const startedAt = performance.now();
+      if (mode !== 'at once' && presencePending) {
+        const wait = presenceWait(startedAt, announcedAt, announceCost);
+        if (wait > 0) {
+          scheduled = true;
+          setTimeout(flush, wait);
+          return;
+        }
+      }
       // Busy: a commit just happened. Waiting a turn or two gathers more events into the next one,
       // which is what makes a store's per-commit cost small per event; idle, a batch goes at once.
-      const sinceCommit = performance.now() - committedAt;
+      const sinceCommit = startedAt - committedAt;
       if (mode !== 'at once' && sinceCommit < GROUP_COMMIT_MS && postponed < GROUP_COMMIT_TURNS && pending.length < GROUP_COMMIT_EVENTS) {
         postponed += 1;
         scheduled = true;
@@ -185,7 +216,9 @@ export function createOutbox(settings: OutboxSettings | (() => OutboxSettings)) 
       }
       postponed = 0;
       const batch = pending;
+      const announcing = presencePending;
       pending = [];
+      presencePending = false;
       const publishes = batch.filter((event): event is Publish => event.type === 'outbox.publish');
       let stored: StoredEvent[] | undefined = [];
       if (publishes.length > 0) {
@@ -222,6 +255,10 @@ export function createOutbox(settings: OutboxSettings | (() => OutboxSettings)) 
         }
       }
       afterFlush?.();
+      if (announcing) {
+        announcedAt = performance.now();
+        announceCost = announcedAt - startedAt;
+      }
     };
 
     receive((event) => {
@@ -232,6 +269,7 @@ export function createOutbox(settings: OutboxSettings | (() => OutboxSettings)) 
         return;
       }
       pending.push(event);
+      if (event.type === 'outbox.presence') presencePending = true;
       if (!scheduled) {
         scheduled = true;
         setImmediate(flush);
@@ -271,31 +309,61 @@ export function applyToConnections(event: OutboxEvent, connections: Map<string, 
 /**
  * Who is logged in, in login order, as the outbox learns it from logins and
  * logouts: where they are announced, and what a user list says. The list's
- * JSON is kept between changes, since every login is sent it.
+ * JSON is kept between changes, since every login is sent it: as the list
+ * when it was last {@link seal sealed}, and the nicks logged in since, each
+ * with the comma before it.
  */
 export class LoggedIn {
   readonly nicks = new Map<string, string>();
-  private listJson: string | undefined = '';
+  private sealed: string | undefined = '';
+  private since = '';
+  /** The start of a list frame up to the sealed part, made once per seal and shared by every {@link listParts}. */
+  private head: string | undefined;
 
   apply(event: Presence): void {
     if (event.kind === 'login') {
       this.nicks.set(event.id, event.user);
-      if (this.listJson !== undefined) this.listJson += `${this.listJson === '' ? '' : ','}${JSON.stringify(event.user)}`;
-    } else if (this.nicks.delete(event.id)) {
-      this.listJson = undefined;
+      if (this.sealed !== undefined) this.since += `${this.sealed === '' && this.since === '' ? '' : ','}${JSON.stringify(event.user)}`;
+    } else {
+      this.forget(event.id);
     }
   }
 
   /** Forgets a connection that went away without a logout (a cluster's safety net). */
   forget(id: string): void {
-    if (this.nicks.delete(id)) this.listJson = undefined;
+    if (!this.nicks.delete(id)) return;
+    this.sealed = undefined;
+    this.since = '';
+    this.head = undefined;
+  }
+
+  /** Makes the list as it stands the part later {@link listParts} share. */
+  seal(): void {
+    this.sealed = this.json();
+    this.since = '';
+    this.head = undefined;
   }
 
   /** A type 6 frame listing everyone, as `usersFrame` would encode it. */
   listFrame(requestId?: RequestId): string {
-    this.listJson ??= Array.from(this.nicks.values(), (nick) => JSON.stringify(nick)).join(',');
-    return `{"type":6,"users":[${this.listJson}]${requestId === undefined ? '' : `,"id":${JSON.stringify(requestId)}`}}`;
+    return `{"type":6,"users":[${this.json()}]${idField(requestId)}}`;
   }
+
+  /** The same frame as {@link listFrame}, in two parts: the first the same string for every call until the next seal or logout. */
+  listParts(requestId?: RequestId): [head: string, tail: string] {
+    if (this.sealed === undefined) this.seal();
+    this.head ??= `{"type":6,"users":[${this.sealed}`;
+    return [this.head, `${this.since}]${idField(requestId)}}`];
+  }
+
+  private json(): string {
+    this.sealed ??= Array.from(this.nicks.values(), (nick) => JSON.stringify(nick)).join(',');
+    return this.since === '' ? this.sealed : this.sealed + this.since;
+  }
+}
+
+function idField(requestId: RequestId | undefined): string {
+  return requestId === undefined ? '' : `,"id":${JSON.stringify(requestId)}`;
 }
 
 /**
@@ -321,10 +389,14 @@ export function announce(run: readonly PresenceRunEvent[], presence: LoggedIn, c
   const changing = new Set<string>();
   for (const event of run) if (event.type === 'outbox.presence') changing.add(event.id);
   const frames: string[] = [];
+  // Each newcomer's user list is the list before the run plus the run's logins so far: the long part is shared.
+  presence.seal();
   for (const event of run) {
     if (event.type === 'outbox.list') {
       // The user list each newcomer is sent after its login: as things stand at this point of the run.
-      send(event.to, presence.listFrame(event.requestId));
+      const connection = connections.get(event.to);
+      if (connection?.sendSplit) connection.sendSplit(...presence.listParts(event.requestId));
+      else connection?.send(presence.listFrame(event.requestId));
       continue;
     }
     presence.apply(event);

@@ -17,6 +17,14 @@ export interface Connection {
    * sent on its own.
    */
   sendMany?(data: readonly string[]): void;
+  /**
+   * Queues one text frame whose payload is `head` then `tail`. The outbox
+   * hands the same `head` to many connections in a row (the user list each
+   * newcomer of a storm gets, long and nearly the same for all of them), so
+   * an implementation may encode it once for all of them. Optional: without
+   * it, `head + tail` is sent.
+   */
+  sendSplit?(head: string, tail: string): void;
   /** Starts the closing handshake with a WebSocket close code. */
   close(code: number, reason: string): void;
 }

@@ -55,6 +55,21 @@ function textFrames(frames: readonly string[]): Buffer {
   return framedRunBytes;
 }
 
+/** The last head framed by `sendSplit`, as bytes. */
+let splitHead: string | undefined;
+let splitHeadBytes: Buffer = Buffer.alloc(0);
+
+/** A server's (unmasked, final) text frame header for a payload of `length` bytes. */
+function textHeader(length: number): Buffer {
+  if (length < 126) return Buffer.from([0x81, length]);
+  if (length < 0x10000) return Buffer.from([0x81, 126, length >> 8, length & 0xff]);
+  const header = Buffer.alloc(10);
+  header[0] = 0x81;
+  header[1] = 127;
+  header.writeBigUInt64BE(BigInt(length), 2);
+  return header;
+}
+
 /**
  * Whether a frame may go straight to the socket: `ws`'s sender is idle (it
  * queues only while compressing, which this server never does), so nothing
@@ -119,6 +134,31 @@ export class WsConnection<Owner extends ConnectionOwner = ConnectionOwner> imple
     if (socket) socket.write(textFrames(frames));
     else for (const data of frames) this.ws.send(data);
     this.owner.counters.framesOutMany(frames);
+    this.checkOverflow();
+  }
+
+  /**
+   * One frame in two parts, the first shared by many clients in a row (a
+   * storm's user lists): its bytes are made once and written to each of them
+   * as they are, and only the tail is encoded per client.
+   */
+  sendSplit(head: string, tail: string): void {
+    if (!this.takesFrames()) return;
+    const socket = this.directSocket();
+    if (!socket) {
+      this.ws.send(head + tail);
+      this.owner.counters.frameOut(head + tail);
+    } else {
+      if (head !== splitHead) {
+        splitHeadBytes = Buffer.from(head);
+        splitHead = head;
+      }
+      const tailBytes = Buffer.from(tail);
+      socket.write(textHeader(splitHeadBytes.length + tailBytes.length));
+      socket.write(splitHeadBytes);
+      socket.write(tailBytes);
+      this.owner.counters.splitFrameOut(head, splitHeadBytes.length + tailBytes.length);
+    }
     this.checkOverflow();
   }
 

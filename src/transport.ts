@@ -91,6 +91,10 @@ class DebugPeer extends Peer {
   override sendMany(frames: readonly string[]): void {
     for (const data of frames) this.send(data);
   }
+
+  override sendSplit(head: string, tail: string): void {
+    this.send(head + tail);
+  }
 }
 
 /*

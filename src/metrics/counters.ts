@@ -105,6 +105,12 @@ export class ChatCounters {
     return slot;
   }
 
+  /** One frame queued in parts (see `WsConnection.sendSplit`), `bytes` long in all: typed by its head, never an error. */
+  splitFrameOut(head: string, bytes: number): void {
+    this.bytesOut += bytes;
+    this.framesOut[outTypeSlot(head)]! += 1;
+  }
+
   /** One frame from a client, as the command it became (`client.invalid` for a refused one). */
   frameIn(command: ClientCommand['type'], bytes: number): void {
     this.bytesIn += bytes;

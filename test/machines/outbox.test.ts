@@ -4,7 +4,7 @@
 import { createActor } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { ephemeralHistory, type History } from '../../machines/history.js';
-import { createOutbox, outboxLogic } from '../../machines/outbox.js';
+import { createOutbox, LoggedIn, outboxLogic, presenceWait } from '../../machines/outbox.js';
 import { settle } from '../support/accounts.js';
 import { FakeConnection } from '../support/fake-connection.js';
 
@@ -161,5 +161,70 @@ describe('logins and logouts in the outbox', () => {
     expect(carol.take()).toEqual([{ type: 2, user: 'carol' }, { type: 2, user: 'dave' }, { type: 3, user: 'bob' }, { type: 2, user: 'erin' }]);
     expect(dave.take()).toEqual([{ type: 2, user: 'dave' }, { type: 3, user: 'bob' }, { type: 2, user: 'erin' }]);
     expect(erin.take()).toEqual([{ type: 2, user: 'erin' }]);
+  });
+
+  /** A connection that takes a frame in two parts, as the real one writes a shared first part as it is. */
+  class SplitConnection extends RunConnection {
+    readonly heads: string[] = [];
+    sendSplit(head: string, tail: string): void {
+      this.heads.push(head);
+      this.send(head + tail);
+    }
+  }
+
+  it('sends each newcomer of a run its user list as the list before the run, the same string for all, and the run so far', async () => {
+    const outbox = createActor(outboxLogic).start();
+    const connections = ['1', '2', '3', '4'].map((id) => {
+      const connection = new SplitConnection();
+      outbox.send({ type: 'outbox.attach', id, connection });
+      return connection;
+    });
+    const [, bob, carol, dave] = connections as [SplitConnection, SplitConnection, SplitConnection, SplitConnection];
+    outbox.send(login('1', 'alice'));
+    await settle();
+    outbox.send(login('2', 'bob'));
+    outbox.send({ type: 'outbox.list', to: '2' });
+    outbox.send(login('3', 'carol'));
+    outbox.send({ type: 'outbox.list', to: '3' });
+    outbox.send(login('4', 'dave'));
+    outbox.send({ type: 'outbox.list', to: '4', requestId: 7 });
+    await settle();
+    expect(bob.take()).toEqual([{ type: 2, user: 'bob' }, { type: 6, users: ['alice', 'bob'] }, { type: 2, user: 'carol' }, { type: 2, user: 'dave' }]);
+    expect(carol.take()).toEqual([{ type: 2, user: 'carol' }, { type: 6, users: ['alice', 'bob', 'carol'] }, { type: 2, user: 'dave' }]);
+    expect(dave.take()).toEqual([{ type: 2, user: 'dave' }, { type: 6, users: ['alice', 'bob', 'carol', 'dave'], id: 7 }]);
+    expect(new Set([...bob.heads, ...carol.heads, ...dave.heads]).size).toBe(1);
+  });
+});
+
+describe('the list of who is logged in', () => {
+  const presence = (kind: 'login' | 'logout', id: string, user: string) => ({ type: 'outbox.presence', kind, id, user, data: '' }) as const;
+
+  it('gives the same list whole or in parts, through logins, a seal and a logout', () => {
+    const list = new LoggedIn();
+    const parts = () => list.listParts('r').join('');
+    expect(parts()).toBe(list.listFrame('r'));
+    list.apply(presence('login', '1', 'alice'));
+    list.seal();
+    list.apply(presence('login', '2', 'bob'));
+    list.apply(presence('login', '3', 'carol'));
+    expect(JSON.parse(parts())).toEqual({ type: 6, users: ['alice', 'bob', 'carol'], id: 'r' });
+    expect(parts()).toBe(list.listFrame('r'));
+    list.apply(presence('logout', '2', 'bob'));
+    list.apply(presence('login', '4', 'dave'));
+    expect(JSON.parse(list.listFrame())).toEqual({ type: 6, users: ['alice', 'carol', 'dave'] });
+    expect(parts()).toBe(list.listFrame('r'));
+  });
+});
+
+describe('when logins are announced', () => {
+  it('announces at once when the last announcement was cheap or long ago', () => {
+    expect(presenceWait(100, 99.99, 0.01)).toBe(0);
+    expect(presenceWait(100, 50, 30)).toBe(0);
+  });
+
+  it('waits as long again as a costly announcement took, a few milliseconds at most, so a storm’s logins go out together', () => {
+    expect(presenceWait(100, 99, 2)).toBeCloseTo(1);
+    expect(presenceWait(100, 100, 80)).toBeGreaterThan(0);
+    expect(presenceWait(100, 100, 80)).toBeLessThanOrEqual(5);
   });
 });
