@@ -103,17 +103,22 @@ const GROUP_COMMIT_EVENTS = 256;
  * Logins and logouts are announced to everyone logged in, which costs a
  * write per client however many are announced at once. Node accepts one
  * connection per event-loop turn, so in a reconnect storm announcing each
- * turn's logins would announce them one at a time, each to everyone. A run
- * of them is therefore announced at most once per as long as the previous
- * announcement took (at most this long), so announcing takes at most about
- * half the server's time and the connections accepted meanwhile are
- * announced together. With few clients an announcement takes microseconds,
- * and so does the wait.
+ * turn's logins would announce them one at a time, each to everyone. With
+ * many online, a run of them is therefore announced at most once per as long
+ * as the previous announcement took (at most this long), so announcing takes
+ * at most about half the server's time and the connections accepted
+ * meanwhile are announced together.
  */
 const MAX_PRESENCE_HOLD_MS = 5;
+/** Below this many logged in, an announcement is cheap and goes out at the end of its turn, as everything else. */
+const PRESENCE_HOLD_AUDIENCE = 256;
 
-/** How long logins and logouts waiting at `now` wait still, after an announcement that ended at `announcedAt` and took `cost`. */
-export function presenceWait(now: number, announcedAt: number, cost: number): number {
+/**
+ * How long logins and logouts waiting at `now` wait still, after an
+ * announcement to `audience` clients that ended at `announcedAt` and took `cost`.
+ */
+export function presenceWait(now: number, announcedAt: number, cost: number, audience: number): number {
+  if (audience < PRESENCE_HOLD_AUDIENCE) return 0;
   return Math.max(0, announcedAt + Math.min(cost, MAX_PRESENCE_HOLD_MS) - now);
 }
 
@@ -198,7 +203,7 @@ export function createOutbox(settings: OutboxSettings | (() => OutboxSettings)) 
       scheduled = false;
       const startedAt = performance.now();
       if (mode !== 'at once' && presencePending) {
-        const wait = presenceWait(startedAt, announcedAt, announceCost);
+        const wait = presenceWait(startedAt, announcedAt, announceCost, presence.nicks.size);
         if (wait > 0) {
           scheduled = true;
           setTimeout(flush, wait);
