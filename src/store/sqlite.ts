@@ -23,6 +23,9 @@ export interface SqliteStoreOptions {
   onMigrate?: (version: number, summary: string) => void;
 }
 
+/** Rows per multi-row INSERT when a batch is stored (SQLite allows 32,766 parameters a statement). */
+const ROWS_PER_INSERT = 32;
+
 export class SqliteStore implements Store {
   readonly engine = 'sqlite';
   readonly location: string;
@@ -100,15 +103,23 @@ export class SqliteStore implements Store {
       this.lock.release();
       throw unusable(this.location, error);
     }
+    const insertRows = this.db.prepare(`INSERT INTO events (channel, offset, time, data) VALUES ${Array(ROWS_PER_INSERT).fill('(?, ?, ?, ?)').join(', ')}`);
     this.appendBatch = this.db.transaction((requests: readonly AppendRequest[], now: number) => {
       const last = new Map<string, number>();
       const stored = requests.map(({ channel, head }) => {
         const offset = (last.get(channel) ?? this.newestOffset(channel)) + 1;
         last.set(channel, offset);
-        const data = completeFrame(head, offset, now);
-        this.statements.insertEvent.run(channel, offset, now, data);
-        return { offset, time: now, data };
+        return { offset, time: now, data: completeFrame(head, offset, now) };
       });
+      // A busy turn stores hundreds of events: a statement per many rows, not per row.
+      const values: (string | number)[] = [];
+      let row = 0;
+      for (; row + ROWS_PER_INSERT <= requests.length; row += ROWS_PER_INSERT) {
+        values.length = 0;
+        for (let i = row; i < row + ROWS_PER_INSERT; i += 1) values.push(requests[i]!.channel, stored[i]!.offset, now, stored[i]!.data);
+        insertRows.run(values);
+      }
+      for (; row < requests.length; row += 1) this.statements.insertEvent.run(requests[row]!.channel, stored[row]!.offset, now, stored[row]!.data);
       for (const [channel, offset] of last) this.statements.setLastOffset.run(channel, offset);
       return { stored, last };
     });
