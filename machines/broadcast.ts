@@ -46,10 +46,17 @@ export function publish(
   channel: string,
   to: readonly string[],
   frame: ServerFrame,
-  extra: { joiner?: Joiner; leaver?: Leaver; from?: string; requestId?: RequestId } = {},
+  extra: PublishExtra = {},
 ): void {
+  enqueue.sendTo(outboxOf(system), publication(channel, to, frame, extra));
+}
+
+type PublishExtra = { joiner?: Joiner; leaver?: Leaver; from?: string; requestId?: RequestId };
+
+/** The outbox event {@link publish} sends: for a machine's own `sendTo`, on a path too hot for `enqueueActions`. */
+export function publication(channel: string, to: readonly string[], frame: ServerFrame, extra: PublishExtra = {}): OutboxEvent {
   const data = encode(frame);
-  enqueue.sendTo(outboxOf(system), { type: 'outbox.publish', channel, head: data.slice(0, -1), to, ...extra });
+  return { type: 'outbox.publish', channel, head: data.slice(0, -1), to, ...extra };
 }
 
 /** Sends one frame to one client: the unicast twin of {@link broadcast}. */

@@ -5,7 +5,7 @@
  * mailbox, which is what gives every member the same order of events.
  */
 import { assertEvent, assign, enqueueActions, sendParent, sendTo, setup, type AnyActorRef } from 'xstate';
-import { listUsers, publish } from './broadcast.js';
+import { listUsers, outboxOf, publication, publish } from './broadcast.js';
 import type { RequestId } from './frames.js';
 import type { Member } from './member.js';
 
@@ -119,19 +119,20 @@ export const channelMachine = setup({
       dismiss(context, event.id);
       if (event.disconnected) publish(enqueue, system, context.name, recipients(context), frame, leaver);
     }),
-    relayMessage: enqueueActions(({ context, event, enqueue, system }) => {
-      if (event.type !== 'channel.say') return;
-      const sender = context.members.get(event.id);
-      if (!sender) return;
-      publish(
-        enqueue,
-        system,
-        context.name,
-        recipients(context),
-        { type: 0, dest: context.name, message: event.message, user: sender.nick },
-        { from: event.id, ...(event.requestId === undefined ? {} : { requestId: event.requestId }) },
-      );
-    }),
+    /** The hottest path of all, one per chat message: a plain `sendTo`, which costs XState less than `enqueueActions`. */
+    relayMessage: sendTo(
+      ({ system }) => outboxOf(system),
+      ({ context, event }) => {
+        assertEvent(event, 'channel.say');
+        const sender = context.members.get(event.id)!;
+        return publication(
+          context.name,
+          recipients(context),
+          { type: 0, dest: context.name, message: event.message, user: sender.nick },
+          event.requestId === undefined ? { from: event.id } : { from: event.id, requestId: event.requestId },
+        );
+      },
+    ),
     answerList: enqueueActions(({ context, event, enqueue, system }) => {
       if (event.type !== 'channel.list') return;
       const nicks = Array.from(context.members.values(), (member) => member.nick);
@@ -147,6 +148,11 @@ export const channelMachine = setup({
     ),
   },
   guards: {
+    /** A message from a connection that is no member (it left in the meantime) is dropped. */
+    isFromMember: ({ context, event }) => {
+      assertEvent(event, 'channel.say');
+      return context.members.has(event.id);
+    },
     /** The leave of the only member: checked on the leave itself rather than after every event, messages included. */
     isLastMemberLeaving: ({ context, event }) => {
       assertEvent(event, 'channel.leave');
@@ -168,7 +174,7 @@ export const channelMachine = setup({
     occupied: {
       on: {
         'channel.join': { actions: ['addMember', 'announceJoin', 'confirmJoin'] },
-        'channel.say': { actions: 'relayMessage' },
+        'channel.say': { guard: 'isFromMember', actions: 'relayMessage' },
         'channel.leave': [{ guard: 'isLastMemberLeaving', target: 'vacant', actions: 'removeMember' }, { actions: 'removeMember' }],
       },
     },
