@@ -253,11 +253,6 @@ function migrate(db: Database.Database, file: string, onMigrate?: (version: numb
   // survives a killed process (only a power cut can lose the last ones).
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  // Busy channels each dirty a page of their own per commit, and every checkpoint copies those pages
-  // again: checkpointing every 10,000 pages (about 40 MB of WAL) rather than SQLite's 1,000 cut the
-  // CPU per stored message by about a third with 100 channels busy. The WAL file is cut back after.
-  db.pragma('wal_autocheckpoint = 10000');
-  db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   db.pragma('foreign_keys = ON');
   for (const step of MIGRATIONS) {
     if (step.version <= version) continue;
