@@ -37,10 +37,11 @@ export const CHURN_CONCURRENCY = 8;
 /**
  * storm: clients logged in (flag `--storm-sessions`). Every login is
  * announced to everyone online, so N logins cost N²/2 frames: 4.5M for
- * 3,000, about a minute and a half per server on the shared 2-core reference
- * machine, which keeps the full bench within its quarter of an hour. The
- * 10,000 issue 12 names (`STORM_SESSIONS_TARGET`) are 50M frames, over ten
- * minutes per server today for all three: `--storm-sessions 10000`. The storm
+ * 3,000, under a minute per server on the shared 2-core reference machine,
+ * which keeps the full bench within its quarter of an hour. The 10,000 issue
+ * 12 names (`STORM_SESSIONS_TARGET`) are 50M frames: about nine minutes for
+ * each bare server, which announces each login in a turn of its own, and a
+ * minute and a half for the project: `--storm-sessions 10000`. The storm
  * runs once per server (flag `--storm-runs`), the other scenarios `RUNS` times.
  */
 export const STORM_SESSIONS = 3_000;

@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     notesFor
       .get(storm)
       ?.push(
-        `measured with ${settings.stormSessions} sessions, not the ${STORM_SESSIONS_TARGET} issue 12's targets name (so the last logins' connect cost is at ${settings.stormSessions} online): every login is announced to everyone, so ${STORM_SESSIONS_TARGET} logins cost ${(STORM_SESSIONS_TARGET ** 2 / 2e6).toFixed(0)}M frames, over ten minutes per server today; \`npm run bench -- --scenarios storm --storm-sessions ${STORM_SESSIONS_TARGET}\` measures them.`,
+        `measured with ${settings.stormSessions} sessions, not the ${STORM_SESSIONS_TARGET} issue 12's targets name (so the last logins' connect cost is at ${settings.stormSessions} online): every login is announced to everyone, so ${STORM_SESSIONS_TARGET} logins cost ${(STORM_SESSIONS_TARGET ** 2 / 2e6).toFixed(0)}M frames, about nine minutes for each bare server (which announces each login in a turn of its own); \`npm run bench -- --scenarios storm --storm-sessions ${STORM_SESSIONS_TARGET}\` measures them.`,
       );
   }
   mkdirSync(OUT_DIR, { recursive: true });
