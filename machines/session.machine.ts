@@ -8,7 +8,7 @@
  * so membership errors are answered without a round trip; the roster each
  * channel broadcasts to lives in the channel actor.
  */
-import { assertEvent, assign, enqueueActions, sendParent, sendTo, setup, type AnyActorRef } from 'xstate';
+import { assertEvent, assign, enqueueActions, sendParent, setup, type AnyActorRef } from 'xstate';
 import { accountActors, type ChangeOutcome, type LoginOutcome, type RegisterOutcome } from './accounts.js';
 import { closeSocket, outboxOf, unicast } from './broadcast.js';
 import { claimActors, type ClaimOutcome } from './claims.js';
@@ -204,25 +204,15 @@ export const sessionMachine = setup({
       channels.delete(event.channel);
       enqueue.assign({ channels });
     }),
-    /**
-     * One per chat message: a plain `sendTo` (cheaper for XState than
-     * `enqueueActions`) to the channel, or, while the join is on its way,
-     * through the server as `toChannel` would.
-     */
-    relayMessage: sendTo(
-      ({ context, event, self }) => {
-        assertEvent(event, 'client.message');
-        return context.channels.get(event.channel) ?? self._parent!;
-      },
-      ({ context, event }): ChannelEvent | SessionToServerEvent => {
-        assertEvent(event, 'client.message');
-        const say: ChannelEvent =
-          event.id === undefined
-            ? { type: 'channel.say', id: context.id, message: event.message }
-            : { type: 'channel.say', id: context.id, message: event.message, requestId: event.id };
-        return context.channels.get(event.channel) ? say : { type: 'route.channel', channel: event.channel, event: say };
-      },
-    ),
+    relayMessage: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'client.message');
+      toChannel(enqueue, context, event.channel, {
+        type: 'channel.say',
+        id: context.id,
+        message: event.message,
+        ...(event.id === undefined ? {} : { requestId: event.id }),
+      });
+    }),
     /** The outbox answers from the store, after every frame already on its way to this client. */
     requestPage: enqueueActions(({ context, event, enqueue, system }) => {
       assertEvent(event, 'client.history');
