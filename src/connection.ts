@@ -2,13 +2,7 @@
  * @module connection: the {@link Connection} seam over a `ws` socket.
  */
 import type { Socket } from 'node:net';
-import * as wsModule from 'ws';
 import { WebSocket } from 'ws';
-
-/** `ws`'s frame builder, which its type declarations leave out. */
-const { Sender } = wsModule as unknown as {
-  Sender: { frame(data: Buffer, options: { fin: boolean; rsv1: boolean; opcode: number; mask: boolean; readOnly: boolean }): Buffer[] };
-};
 import type { Connection } from '../machines/socket.js';
 import type { ChatCounters } from './metrics/counters.js';
 import { OUT_LOGIN } from './metrics/frame-type.js';
@@ -21,6 +15,17 @@ import { holdUntilTurnEnds } from './write-batch.js';
 function rawSocket(ws: WebSocket): Socket | undefined {
   const socket = (ws as unknown as { _socket?: Socket })._socket;
   return typeof socket?.cork === 'function' ? socket : undefined;
+}
+
+/** A server's (unmasked, final) text frame header for a payload of `length` bytes. */
+function textHeader(length: number): Buffer {
+  if (length < 126) return Buffer.from([0x81, length]);
+  if (length < 0x10000) return Buffer.from([0x81, 126, length >> 8, length & 0xff]);
+  const header = Buffer.alloc(10);
+  header[0] = 0x81;
+  header[1] = 127;
+  header.writeBigUInt64BE(BigInt(length), 2);
+  return header;
 }
 
 /**
@@ -36,8 +41,8 @@ let framedBytes: Buffer = Buffer.alloc(0);
 
 function textFrame(data: string): Buffer {
   if (data !== framedText) {
-    const [header, payload] = Sender.frame(Buffer.from(data), { fin: true, rsv1: false, opcode: 1, mask: false, readOnly: true });
-    framedBytes = payload === undefined ? header! : Buffer.concat([header!, payload]);
+    const payload = Buffer.from(data);
+    framedBytes = Buffer.concat([textHeader(payload.length), payload]);
     framedText = data;
   }
   return framedBytes;
@@ -58,17 +63,6 @@ function textFrames(frames: readonly string[]): Buffer {
 /** The last head framed by `sendSplit`, as bytes. */
 let splitHead: string | undefined;
 let splitHeadBytes: Buffer = Buffer.alloc(0);
-
-/** A server's (unmasked, final) text frame header for a payload of `length` bytes. */
-function textHeader(length: number): Buffer {
-  if (length < 126) return Buffer.from([0x81, length]);
-  if (length < 0x10000) return Buffer.from([0x81, 126, length >> 8, length & 0xff]);
-  const header = Buffer.alloc(10);
-  header[0] = 0x81;
-  header[1] = 127;
-  header.writeBigUInt64BE(BigInt(length), 2);
-  return header;
-}
 
 /**
  * Whether a frame may go straight to the socket: `ws`'s sender is idle (it
@@ -146,19 +140,18 @@ export class WsConnection<Owner extends ConnectionOwner = ConnectionOwner> imple
     if (!this.takesFrames()) return;
     const socket = this.directSocket();
     if (!socket) {
-      this.ws.send(head + tail);
-      this.owner.counters.frameOut(head + tail);
-    } else {
-      if (head !== splitHead) {
-        splitHeadBytes = Buffer.from(head);
-        splitHead = head;
-      }
-      const tailBytes = Buffer.from(tail);
-      socket.write(textHeader(splitHeadBytes.length + tailBytes.length));
-      socket.write(splitHeadBytes);
-      socket.write(tailBytes);
-      this.owner.counters.splitFrameOut(head, splitHeadBytes.length + tailBytes.length);
+      this.send(head + tail);
+      return;
     }
+    if (head !== splitHead) {
+      splitHeadBytes = Buffer.from(head);
+      splitHead = head;
+    }
+    const tailBytes = Buffer.from(tail);
+    socket.write(textHeader(splitHeadBytes.length + tailBytes.length));
+    socket.write(splitHeadBytes);
+    socket.write(tailBytes);
+    this.owner.counters.splitFrameOut(head, splitHeadBytes.length + tailBytes.length);
     this.checkOverflow();
   }
 
