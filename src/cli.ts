@@ -41,6 +41,7 @@ async function main(): Promise<void> {
         : new SqliteStore({
             dataDir: config.dataDir,
             onMigrate: (version, summary) => logger.info({ version }, `store schema migrated to version ${version}: ${summary}`),
+            onCheckpointProblem: (message) => logger.warn(message),
           });
   } catch (error) {
     if (!(error instanceof StoreOpenError)) throw error;

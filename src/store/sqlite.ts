@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { completeFrame, type AppendRequest, type ReadQuery, type ReadResult, type StoredEvent } from '../../machines/history.js';
+import { Checkpointer } from './checkpointer.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { StoreOpenError, type AccountRecord, type Retention, type Store } from './store.js';
@@ -21,6 +22,8 @@ export interface SqliteStoreOptions {
   dataDir: string;
   /** Told about each migration that ran. */
   onMigrate?: (version: number, summary: string) => void;
+  /** Told when the background checkpoints fail or stop (see {@link Checkpointer}). */
+  onCheckpointProblem?: (message: string) => void;
 }
 
 /** Rows per multi-row INSERT when a batch is stored (SQLite allows 32,766 parameters a statement). */
@@ -32,6 +35,7 @@ export class SqliteStore implements Store {
   readonly epoch: string;
   private readonly db: Database.Database;
   private readonly lock: DataDirLock;
+  private readonly checkpointer: Checkpointer;
   private readonly statements;
   /** Each channel's newest offset, read once from the store: appends then need no read. */
   private readonly lastOffsets = new Map<string, number>();
@@ -103,6 +107,7 @@ export class SqliteStore implements Store {
       this.lock.release();
       throw unusable(this.location, error);
     }
+    this.checkpointer = new Checkpointer(this.db, { onProblem: options.onCheckpointProblem });
     // OR FAIL: a plain multi-row INSERT keeps a statement journal (so that a failing row undoes its
     // statement alone), which wrote every page it touched to a temporary file first: twice the cost
     // of a row at a time. Any failure here rolls the whole batch back anyway.
@@ -141,6 +146,7 @@ export class SqliteStore implements Store {
 
   append(requests: readonly AppendRequest[], now: number): StoredEvent[] {
     const { stored, last } = this.appendBatch(requests, now);
+    this.checkpointer.wrote();
     // Only once the transaction committed: a failed batch leaves the offsets where they were.
     for (const [channel, offset] of last) this.lastOffsets.set(channel, offset);
     return stored;
@@ -159,6 +165,7 @@ export class SqliteStore implements Store {
       if (deleted >= budget) break;
       deleted += this.statements.pruneChannel.run(name, last_offset - maxEvents, budget - deleted).changes;
     }
+    if (deleted > 0) this.checkpointer.wrote();
     return deleted;
   }
 
@@ -172,7 +179,9 @@ export class SqliteStore implements Store {
   }
 
   async createAccount(key: string, account: AccountRecord): Promise<boolean> {
-    return this.statements.createAccount.run(key, account.nick, account.passwordHash, account.createdAt).changes === 1;
+    const created = this.statements.createAccount.run(key, account.nick, account.passwordHash, account.createdAt).changes === 1;
+    this.checkpointer.wrote();
+    return created;
   }
 
   private readonly replacePassword = (key: string, passwordHash: string) => {
@@ -182,6 +191,7 @@ export class SqliteStore implements Store {
 
   async changePassword(key: string, passwordHash: string): Promise<void> {
     this.db.transaction(this.replacePassword)(key, passwordHash);
+    this.checkpointer.wrote();
   }
 
   async addToken(key: string, tokenHash: string, expiresAt: number, now: number): Promise<void> {
@@ -189,6 +199,7 @@ export class SqliteStore implements Store {
       this.statements.pruneTokens.run(key, now);
       this.statements.addToken.run(tokenHash, key, expiresAt);
     })();
+    this.checkpointer.wrote();
   }
 
   async tokenOwner(tokenHash: string, now: number): Promise<string | undefined> {
@@ -196,6 +207,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // The worker's connection first: the last one to close copies what is left of the log and removes it.
+    await this.checkpointer.stop();
     if (this.db.open) this.db.close();
     this.lock.release();
   }

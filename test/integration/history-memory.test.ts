@@ -19,8 +19,8 @@ const EVENTS = 1_000_000;
 const BOUND_BYTES = 12 * 1024 * 1024;
 
 /** Fills `#big` with a million stored messages, straight into the file, as years of chat would. */
-function fillChannel(dataDir: string): void {
-  new SqliteStore({ dataDir }).close();
+async function fillChannel(dataDir: string): Promise<void> {
+  await new SqliteStore({ dataDir }).close();
   const db = new Database(join(dataDir, DATABASE_FILE));
   db.exec(`
     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${EVENTS})
@@ -36,7 +36,7 @@ const residentBytes = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileS
 describe('history and memory', () => {
   it(`does not load a channel’s history: joining and paging one of ${EVENTS.toLocaleString('en')} events costs what an empty one does`, { timeout: 60_000 }, async () => {
     const dataDir = freshDataDir();
-    fillChannel(dataDir);
+    await fillChannel(dataDir);
     const { child, url } = await run(['--port', '0'], { env: { DATA_DIR: dataDir }, nodeArgs: ['--expose-gc', '--import', GC_HOOK] });
     const settled = async () => {
       child.kill('SIGUSR2');
