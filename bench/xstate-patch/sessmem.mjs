@@ -1,13 +1,7 @@
 // Heap bytes per logged-in session of our server (session actor + server/supervisor bookkeeping).
 // Run: XSTATE_DIR=<xstate package dir> node --expose-gc --import ./bench/xstate-patch/redirect.mjs bench/xstate-patch/sessmem.mjs
-const { createActor } = await import('xstate');
-const D = new URL('../../dist', import.meta.url).pathname;
-const { serverMachine } = await import(`${D}/machines/server.machine.js`);
-const { withEffects } = await import(`${D}/src/effects.js`);
-const { Accounts } = await import(`${D}/src/accounts/accounts.js`);
-const { MemoryStore } = await import(`${D}/src/store/memory.js`);
-const store = new MemoryStore();
-const server = createActor(withEffects(serverMachine, new Accounts(store, {}), { outbox: { history: store, historyOnJoin: 0, recoveryLimit: 0 } }), { input: {} }).start();
+import { MemoryStore, startServer } from './server.mjs';
+const server = startServer(new MemoryStore());
 const conn = { send() {}, sendMany() {}, sendSplit() {}, close() {} };
 const settle = () => new Promise((r) => setImmediate(r));
 const heap = async () => { for (let i = 0; i < 3; i++) { await settle(); globalThis.gc(); } return process.memoryUsage().heapUsed; };

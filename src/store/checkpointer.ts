@@ -49,17 +49,19 @@ export class Checkpointer {
   private worker: Worker | undefined;
   private exited: Promise<void> = Promise.resolve();
   private stopping = false;
+  /** The worker could not be started: SQLite checkpoints on the event loop, as it does by default. */
+  private failed = false;
 
   constructor(
     private readonly db: Database.Database,
     private readonly options: CheckpointerOptions = {},
   ) {}
 
-  /** Called after every write: wakes the worker if it is waiting for one. */
+  /** Called after every write, once it has committed: wakes the worker if it is waiting for one. It never throws. */
   wrote(): void {
     Atomics.add(this.flags, WRITES, 1);
     if (this.worker) Atomics.notify(this.flags, WRITES);
-    else if (!this.stopping) this.start();
+    else if (!this.stopping && !this.failed) this.start();
   }
 
   /** Stops the worker; close the server's connection after this, so that it, the last one, checkpoints what is left. */
@@ -83,19 +85,30 @@ export class Checkpointer {
       signal: this.flags.buffer as SharedArrayBuffer,
       gatherMs: GATHER_MS,
     };
-    // The worker's whole program is the function below, so the module runs the same from source (tests) and built.
-    const worker = new Worker(`(${checkpointLoop.toString()})(require, require('node:worker_threads').workerData)`, {
-      eval: true,
-      workerData: data,
-      resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
-    });
+    let worker: Worker;
+    try {
+      // The worker's whole program is the function below, so the module runs the same from source (tests) and built.
+      worker = new Worker(`(${checkpointLoop.toString()})(require, require('node:worker_threads').workerData)`, {
+        eval: true,
+        workerData: data,
+        resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
+      });
+    } catch (error) {
+      // The write that called this has committed: it must not fail for want of a thread.
+      this.failed = true;
+      options.onProblem?.(`cannot start the SQLite checkpoint worker (${(error as Error).message}); checkpoints stay on the event loop`);
+      return;
+    }
     this.worker = worker;
     worker.unref();
     db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
     worker.on('message', (message: string) => options.onProblem?.(`SQLite checkpoint failed in the background: ${message}`));
     this.exited = new Promise((resolve) => {
+      let reported = false;
+      // An error is followed by an exit: one report for both.
       const stopped = (reason: string) => {
-        if (!this.stopping) {
+        if (!this.stopping && !reported) {
+          reported = true;
           if (db.open) db.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
           options.onProblem?.(`the SQLite checkpoint worker stopped (${reason}); checkpoints are back on the event loop`);
         }
