@@ -21,7 +21,7 @@ import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 
 /** Log pages after which the server's own connection checkpoints (SQLite's default is 1,000). */
-export const BACKSTOP_PAGES = 10_000;
+const BACKSTOP_PAGES = 10_000;
 /** SQLite's default, restored if the worker stops. */
 const DEFAULT_AUTOCHECKPOINT_PAGES = 1_000;
 /** After a write, the worker waits this long for more before it checkpoints: one pass copies a burst's pages once. */
@@ -35,6 +35,8 @@ interface WorkerData {
   driver: string;
   file: string;
   signal: SharedArrayBuffer;
+  /** The signal's slots, {@link WRITES} and {@link STOP}: the worker's program cannot read this module's constants. */
+  slots: { writes: number; stop: number };
   gatherMs: number;
 }
 
@@ -45,7 +47,7 @@ export interface CheckpointerOptions {
 
 export class Checkpointer {
   private readonly flags = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
-  /** Started by the first write: a worker is a V8 instance of its own, about 10 MiB, which a server that stores nothing need not pay for. */
+  /** Started by the first write: a worker is a V8 instance of its own, about 9 MiB, which a server that stores nothing need not pay for. */
   private worker: Worker | undefined;
   private exited: Promise<void> = Promise.resolve();
   private stopping = false;
@@ -83,6 +85,7 @@ export class Checkpointer {
       driver: createRequire(import.meta.url).resolve('better-sqlite3'),
       file: db.name,
       signal: this.flags.buffer as SharedArrayBuffer,
+      slots: { writes: WRITES, stop: STOP },
       gatherMs: GATHER_MS,
     };
     let worker: Worker;
@@ -128,7 +131,7 @@ function checkpointLoop(load: NodeJS.Require, data: WorkerData): void {
   const Sqlite = load(data.driver) as typeof Database;
   const { parentPort } = load('node:worker_threads') as typeof import('node:worker_threads');
   const flags = new Int32Array(data.signal);
-  const [writes, stop] = [0, 1];
+  const { writes, stop } = data.slots;
   const db = new Sqlite(data.file);
   let lastProblem = '';
   // From 0, not the count at start: writes made while the worker started are checkpointed too.

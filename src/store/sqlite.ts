@@ -180,7 +180,7 @@ export class SqliteStore implements Store {
 
   async createAccount(key: string, account: AccountRecord): Promise<boolean> {
     const created = this.statements.createAccount.run(key, account.nick, account.passwordHash, account.createdAt).changes === 1;
-    this.checkpointer.wrote();
+    if (created) this.checkpointer.wrote();
     return created;
   }
 
